@@ -1,0 +1,59 @@
+"""`freg-nb` command line: sandbox | doctor | demo | lab | purge.
+
+Each subcommand's work lives in the module that owns the job; this file only parses arguments
+and dispatches (imports are lazy so `freg-nb --help` is instant).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="freg-nb", description="Fiks folkeregister for analysts.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8787)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--persons", type=int, default=None, help="population size")
+    s.add_argument("--events", type=int, default=None, help="number of events in the feed")
+    s.add_argument("--scenario", default=None, help="a named training scenario to start in")
+    s.add_argument("--roles-file", default=None, help="JSON file with the sandbox's roles")
+    s.add_argument("--force-non-loopback", action="store_true",
+                   help="allow binding to a non-loopback address (never with real data)")
+
+    d = sub.add_parser("doctor", help="check the connection, token, integration and roles")
+    d.add_argument("--scenario", default=None, help="run against the sandbox in a training scenario")
+    d.add_argument("--env-file", default=None)
+
+    m = sub.add_parser("demo", help="run every notebook headless against the sandbox into reports/")
+    m.add_argument("--out", default="reports")
+    m.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+
+    lab = sub.add_parser("lab", help="start JupyterLab in notebooks/")
+    lab.add_argument("--port", type=int, default=8888)
+
+    g = sub.add_parser("purge", help="empty the private data folder")
+    g.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    g.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    g.add_argument("--older-than", type=int, default=None, metavar="DAYS")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sandbox":
+        from freg_nb.sandbox.server import cli_main
+    elif args.command == "doctor":
+        from freg_nb.diagnose import cli_main
+    elif args.command in ("demo", "lab"):
+        from freg_nb.demo import cli_main
+    else:
+        from freg_nb.store import cli_main
+    return int(cli_main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
