@@ -1,0 +1,1 @@
+"""matplotlib figures from tidy, already suppressed and masked DataFrames."""
