@@ -1,0 +1,36 @@
+"""The sandbox's configuration: one dataclass, every knob with a sensible default."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from freg_nb.sandbox.faults import Faults
+
+__all__ = ["SandboxConfig"]
+
+
+@dataclass
+class SandboxConfig:
+    """What the sandbox serves and how it behaves.
+
+    >>> SandboxConfig(persons=1000).batch_size
+    5000
+    """
+
+    seed: int = 1
+    persons: int = 20_000
+    events: int = 200_000
+    span_days: int = 730
+    reference_date: date | None = None
+    batch_size: int = 5000              # identifiers per extract batch
+    extract_ready_after_s: float = 0.5  # a new extract job answers 404 until then
+    job_ttl_s: float = 3600.0           # an unread job stops counting as running after this
+    token_lifetime_s: int = 120         # Maskinporten access token lifetime
+    max_jobs: int = 10                  # running extract jobs per organisation (429 above)
+    max_bulk: int = 1000                # ids per bulk lookup (400 above)
+    max_search_hits: int = 10_000       # hits per search (400 above)
+    feed_page_size: int = 1000          # fixed by Freg
+    roles_file: str | Path | None = None
+    faults: Faults = field(default_factory=Faults)
+    scenario: str | None = None         # a named training scenario applied at start

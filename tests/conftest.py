@@ -1,0 +1,68 @@
+"""Shared fixtures: a running sandbox (session-wide) and a factory for sandboxes with their own config.
+
+Both use one private data folder per test session, so the sandbox's PKI (test CA, business
+certificate, keys) is generated once and reused.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> Path:
+    """The read-only reference folder (spec, examples); skips the test when it is absent."""
+    if not SHARED_REFERENCE.is_dir():
+        pytest.skip(f"reference material not found at {SHARED_REFERENCE} (../shared/reference)")
+    return SHARED_REFERENCE
+
+
+@pytest.fixture(scope="session")
+def sandbox_data_dir(tmp_path_factory) -> Path:
+    """A private data folder for the session's sandboxes (its `sandbox/` holds the PKI)."""
+    return tmp_path_factory.mktemp("freg-nb-data")
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_data_dir):
+    """A sandbox with a small population, faults off, shared by the whole session.
+
+    Do not change its faults in a test (use ``sandbox_factory``).
+    """
+    from freg_nb.sandbox import SandboxConfig, start_sandbox
+
+    sb = start_sandbox(SandboxConfig(seed=1, persons=2_000, events=5_000, extract_ready_after_s=0.2),
+                       data_dir=sandbox_data_dir)
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def sandbox_factory(sandbox_data_dir):
+    """Start sandboxes with their own config: ``sandbox_factory(persons=500, faults=Faults(...))``.
+
+    Takes a ``SandboxConfig`` or its fields as keywords; every sandbox started is stopped at the end.
+    """
+    from freg_nb.sandbox import SandboxConfig, start_sandbox
+
+    started = []
+
+    def make(config: "SandboxConfig | None" = None, **fields):
+        if config is None:
+            fields.setdefault("persons", 1_000)
+            fields.setdefault("events", 2_000)
+            fields.setdefault("extract_ready_after_s", 0.2)
+            config = SandboxConfig(**fields)
+        elif fields:
+            raise TypeError("pass either a SandboxConfig or its fields, not both")
+        sb = start_sandbox(config, data_dir=sandbox_data_dir)
+        started.append(sb)
+        return sb
+
+    yield make
+    for sb in started:
+        sb.stop()
