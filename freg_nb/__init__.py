@@ -1,0 +1,47 @@
+"""freg-nb: Fiks folkeregister (Freg) for analysts — client, tidy tables, notebooks, sandbox.
+
+    >>> import freg_nb
+    >>> fc = freg_nb.connect()          # the built-in sandbox unless .env configures Fiks test/prod
+    >>> fc.person("skole", "03851598730", parts=["navn"])   # doctest: +SKIP
+"""
+
+from . import errors, ids
+from .auth import AssertionSigner, FiksAuth, TokenProvider, token_claims
+from .client import ClientStats, FeedPage, FregClient, RetryPolicy
+from .config import Secret, Settings, connect, load_settings
+from .errors import (
+    AccessDenied,
+    ApiError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    ExtractError,
+    ExtractOrderUncertain,
+    FregNbError,
+    InputError,
+    IntegrationRejected,
+    MaskinportenError,
+    NotFound,
+    PartNotAllowed,
+    RetriesExhausted,
+    ServerError,
+    Throttled,
+    TokenRejected,
+)
+from .ids import IdInfo, InvalidIdentifier, check_digits, classify, is_valid, mask, validate, validate_many
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # connecting
+    "connect", "FregClient", "Settings", "load_settings", "Secret", "RetryPolicy", "FeedPage", "ClientStats",
+    # auth
+    "AssertionSigner", "TokenProvider", "FiksAuth", "token_claims",
+    # identifiers
+    "ids", "IdInfo", "InvalidIdentifier", "check_digits", "classify", "is_valid", "mask", "validate",
+    "validate_many",
+    # errors
+    "errors", "FregNbError", "ConfigError", "InputError", "PartNotAllowed", "AuthError", "MaskinportenError",
+    "TokenRejected", "IntegrationRejected", "AccessDenied", "ApiError", "BadRequest", "NotFound", "Throttled",
+    "ServerError", "RetriesExhausted", "ExtractError", "ExtractOrderUncertain",
+]

@@ -1,0 +1,581 @@
+"""``FregClient``: one client per environment, the role chosen per call, one method per operation.
+
+    >>> import freg_nb
+    >>> with freg_nb.connect() as fc:                       # sandbox unless .env says otherwise
+    ...     doc = fc.person("skole", "03851598730", parts=["navn"])   # doctest: +SKIP
+
+Each call goes to ``{FIKS_BASE_URL}/folkeregister/api/v1/{rolleId}/{Freg path}``. Input is checked
+locally first (identifiers, bulk size, part names, search criteria, role). 429 waits the
+``Retry-After`` milliseconds; 5xx and dropped connections are retried with exponential backoff
+and full jitter, within a bound on attempts and total time; extract orders are never sent twice
+once they may have reached the server. Logging on ``freg_nb`` names the request id, role name,
+method, path *template*, status and duration — never an identifier or a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from . import ids as _ids
+from .auth import AssertionSigner, FiksAuth, TokenProvider
+from .config import Settings, is_loopback_url, is_uuid, new_request_id
+from .errors import (
+    ConfigError,
+    ExtractError,
+    ExtractOrderUncertain,
+    FregNbError,
+    InputError,
+    RetriesExhausted,
+    ServerError,
+    Throttled,
+    clean_text,
+    error_from_response,
+)
+
+__all__ = ["BULK_MAX", "FeedPage", "FregClient", "KNOWN_PARTS", "RetryPolicy", "ClientStats"]
+
+log = logging.getLogger("freg_nb")
+T = TypeVar("T")
+R = TypeVar("R")
+
+BULK_MAX = 1000
+API_PREFIX = "folkeregister/api/v1"
+
+KNOWN_PARTS = frozenset({
+    "person-basis", "historikk", "identitetsgrunnlag-utvidet", "relasjon-utvidet",
+    "adressebeskyttelse", "bibehold", "bostedsadresse", "brukAvSamiskSpraak", "deltBosted", "doedsfall",
+    "falskIdentitet", "familierelasjon", "foedsel", "foedselINorge", "foreldreansvar",
+    "forholdTilSametingetsValgmanntall", "identifikasjonsnummer", "identitetsgrunnlag", "innflytting",
+    "kjoenn", "kontaktinformasjonForDoedsbo", "legitimasjonsdokument", "navn", "opphold",
+    "oppholdPaaSvalbard", "oppholdsadresse", "postadresse", "postadresseIUtlandet",
+    "preferertKontaktadresse", "sivilstand", "statsborgerskap", "status", "utenlandskPersonidentifikasjon",
+    "utflytting", "utlendingsmyndighetenesIdentifikasjonsnummer", "vergemaalEllerFremtidsfullmakt",
+})
+SEARCH_CRITERIA = frozenset({
+    "navn", "kjoenn", "foedselsdato", "foedselsaarFraOgMed", "foedselsaarTilOgMed", "adressenavn",
+    "husnummer", "postnummer", "kommunenummer", "fylkesnummer", "inkluderOppholdsadresse",
+    "soekFonetisk", "inkluderDoede", "opplysningsgrunnlag", "maksTreff",
+})
+UNIQUE_SEARCH_CRITERIA = frozenset({
+    "identifikasjonsnummer", "utenlandskpersonidentifikasjon", "legitimasjonsdokument",
+    "utlendingsmyndighetenesidentifikasjonsnummer", "foedselsdato", "navn", "postnummer",
+    "adressenavn", "husnummer", "soekFonetisk", "opplysningsgrunnlag",
+})
+PERSON_STATUS_TYPES = frozenset({"aktiv", "bosatt", "utflyttet", "doed", "inaktiv"})
+XSD_PATHS = {"personer": "v1/personer/xsd", "hendelser": "v1/hendelser/xsd", "feed": "v1/hendelser/feedxsd"}
+
+# Transport errors raised before the request could reach the server: safe to repeat any request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRYABLE_TRANSPORT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds for retries. Backoff: uniform(0, min(cap, base·2^(n-1))) — "full jitter"."""
+
+    max_attempts: int = 5
+    max_total_s: float = 60.0
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 8.0
+    retry_after_fallback_s: float = 1.0
+    retry_after_cap_s: float = 30.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1)))
+
+    def retry_after(self, headers: Mapping[str, str]) -> float:
+        """Seconds to wait after a 429: ``Retry-After`` is in milliseconds (Freg's convention)."""
+        raw = headers.get("Retry-After")
+        try:
+            ms = float(str(raw).strip())
+            if not (ms >= 0 and ms != float("inf")):
+                raise ValueError
+        except (TypeError, ValueError):
+            return self.retry_after_fallback_s
+        return min(ms / 1000.0, self.retry_after_cap_s)
+
+
+@dataclass
+class FeedPage:
+    """One page of the hendelser feed: parsed entries (or the raw body), its ETag, and 304."""
+
+    entries: list[dict] | bytes
+    etag: str | None
+    not_modified: bool = False
+
+
+@dataclass
+class ClientStats:
+    """What the client has done (thread-safe counters)."""
+
+    calls: int = 0
+    requests: int = 0
+    retries: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def _add(self, **kw: Any) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, getattr(self, k) + v)
+
+    def _status(self, status: int) -> None:
+        with self._lock:
+            self.statuses[status] += 1
+
+    def _retry(self, cause: str) -> None:
+        with self._lock:
+            self.retries[cause] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"calls": self.calls, "requests": self.requests, "retries": dict(self.retries),
+                    "statuses": dict(self.statuses), "bytes_received": self.bytes_received,
+                    "bytes_sent": self.bytes_sent}
+
+
+def _pool_limits(concurrency: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4,
+                        keepalive_expiry=30.0)
+
+
+class FregClient:
+    """Fiks folkeregister client. Thread-safe; use as a context manager or call ``close()``."""
+
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None,
+                 concurrency: int | None = None, retry: RetryPolicy | None = None,
+                 progress: bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
+        problems = []
+        if not settings.fiks_base_url:
+            problems.append("FIKS_BASE_URL: no Fiks host — set FREG_NB_ENV=test/prod or FIKS_BASE_URL")
+        if not settings.roles:
+            problems.append("FIKS_ROLLER: no roles — name at least one: FIKS_ROLLER=skole=<role uuid>")
+        if not settings.integration_id or not settings.integration_password:
+            problems.append("FIKS_INTEGRASJON_ID / FIKS_INTEGRASJON_PASSORD: missing")
+        if settings.verify is False:
+            for name, url in (("FIKS_BASE_URL", settings.fiks_base_url),
+                              ("MASKINPORTEN_ISSUER", settings.maskinporten_issuer)):
+                if url and not is_loopback_url(url):
+                    problems.append(f"{name}: TLS verification can only be turned off for loopback "
+                                    "hosts (the sandbox) — remove verify=False")
+        if problems:
+            raise ConfigError(problems)
+        self.settings = settings
+        self.concurrency = int(concurrency or settings.concurrency)
+        if self.concurrency < 1:
+            raise ConfigError(["concurrency: must be a positive integer"])
+        self.retry = retry or RetryPolicy()
+        self.progress = progress
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._base = f"{settings.fiks_base_url.rstrip('/')}/{API_PREFIX}"  # type: ignore[union-attr]
+        self.tokens = TokenProvider(settings, AssertionSigner.from_settings(settings), transport=transport)
+        self.auth = FiksAuth(settings, self.tokens)
+        timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
+        self._http = httpx.Client(transport=transport, auth=self.auth, timeout=timeout,
+                                  limits=_pool_limits(self.concurrency), verify=settings.verify,
+                                  trust_env=False, headers={"Accept": "application/json",
+                                                            "User-Agent": "freg-nb"})
+        self.stats = ClientStats()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FregClient(env={self.settings.env!r}, roles={sorted(self.settings.roles)!r})"
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+        self.tokens.close()
+
+    def __enter__(self) -> "FregClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- local checks --------------------------------------------------------------------
+    def resolve_role(self, role: str) -> tuple[str, str]:
+        """``(role id, role name for logs)`` for a configured role name or a role UUID."""
+        if not isinstance(role, str) or not role.strip():
+            raise InputError(f"No role given. Choose one of: {', '.join(sorted(self.settings.roles))}.")
+        role = role.strip()
+        if role in self.settings.roles:
+            return self.settings.roles[role], role
+        if is_uuid(role):
+            return role.lower(), self.settings.role_name_for(role) or f"role-{role[:8].lower()}"
+        known = ", ".join(sorted(self.settings.roles)) or "(none configured)"
+        raise InputError(f"Unknown role {clean_text(role, limit=40)!r}: use a role name from FIKS_ROLLER "
+                         f"({known}) or a role id (UUID).")
+
+    @staticmethod
+    def _ident(ident: object) -> str:
+        try:
+            return _ids.validate(ident)  # type: ignore[arg-type]
+        except _ids.InvalidIdentifier as e:
+            raise InputError(f"Invalid fødselsnummer/D-number {e.masked}: {e.reason}. Nothing was sent.") from None
+        except AttributeError:
+            raise InputError("An identifier must be a string of 11 digits. Nothing was sent.") from None
+
+    def _idents(self, idents: Iterable[object]) -> list[str]:
+        out, bad = [], []
+        for x in idents:
+            try:
+                out.append(self._ident(x))
+            except InputError:
+                bad.append(_ids.mask(x))
+        if bad:
+            shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            raise InputError(f"{len(bad)} invalid fødselsnummer/D-number(s): {shown}. Fix or remove them "
+                             "(freg_nb.ids.validate_many splits a list). Nothing was sent.")
+        return out
+
+    @staticmethod
+    def _bulk(items: Sequence[Any], what: str) -> list[Any]:
+        items = list(items)
+        if not items:
+            raise InputError(f"No {what} given. Nothing was sent.")
+        if len(items) > BULK_MAX:
+            raise InputError(f"{len(items)} {what} in one bulk call: Freg takes at most {BULK_MAX}. Split the "
+                             "list into chunks of 1000 (the lookups module does this for you).")
+        return items
+
+    @staticmethod
+    def _parts(parts: Sequence[str] | str | None) -> list[str] | None:
+        if parts is None:
+            return None
+        if isinstance(parts, str):
+            parts = [parts]
+        out = []
+        for p in parts:
+            if p not in KNOWN_PARTS:
+                raise InputError(f"Unknown part {clean_text(p, limit=40)!r}. Use person-basis, historikk, "
+                                 "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of "
+                                 "Folkeregisterperson (e.g. navn, bostedsadresse).")
+            if p not in out:
+                out.append(p)
+        return out or None
+
+    @staticmethod
+    def _criteria(criteria: Mapping[str, Any], allowed: frozenset[str], op: str) -> dict[str, Any]:
+        unknown = sorted(set(criteria) - allowed)
+        if unknown:
+            raise InputError(f"Unknown {op} criteria: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.")
+        out: dict[str, Any] = {}
+        for k, v in criteria.items():
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            elif isinstance(v, (list, tuple)):
+                v = [str(x) for x in v]
+            else:
+                v = str(v)
+            out[k] = v
+        if not out:
+            raise InputError(f"No {op} criteria given.")
+        return out
+
+    # -- the one request path ------------------------------------------------------------
+    def _call(self, role: str, method: str, template: str, *, path: Mapping[str, str] | None = None,
+              params: Mapping[str, Any] | None = None, json: Any = None, accept: str = "application/json",
+              headers: Mapping[str, str] | None = None, repeatable: bool = True,
+              ok: frozenset[int] = frozenset()) -> httpx.Response:
+        role_id, role_name = self.resolve_role(role)
+        rel = template.format(**{k: quote(str(v), safe="") for k, v in (path or {}).items()})
+        url = f"{self._base}/{role_id}/{rel}"
+        rid = new_request_id()
+        what = f"{method} {template} (role {role_name}, request {rid})"
+        hdrs = {"Accept": accept, "X-Request-ID": rid, **(headers or {})}
+        policy = self.retry
+        started = time.monotonic()
+        attempt = 0
+        self.stats._add(calls=1)
+        while True:
+            attempt += 1
+            t0 = time.monotonic()
+            renewals_before = self.auth.token_retries
+            try:
+                response = self._http.request(method, url, params=params, json=json, headers=hdrs)
+            except httpx.TransportError as e:
+                ms = (time.monotonic() - t0) * 1000
+                self.stats._add(requests=1)
+                log.info("req=%s role=%s %s %s -> %s after %.0f ms (attempt %d)", rid, role_name, method,
+                         template, type(e).__name__, ms, attempt)
+                reached = not isinstance(e, _NOT_SENT)
+                if not isinstance(e, _RETRYABLE_TRANSPORT):
+                    raise FregNbError(f"{what}: the request failed ({type(e).__name__}: "
+                                      f"{clean_text(e)}). Check FIKS_BASE_URL.") from None
+                if not repeatable and reached:
+                    raise ExtractOrderUncertain(
+                        f"{what}: the connection broke after the order was sent ({type(e).__name__}). "
+                        "An extract job MAY have been created. It was not sent again, to avoid a second "
+                        "job: wait a few minutes (a running job counts toward the limit of 10) before "
+                        "ordering again.", last_cause=e) from None
+                cause, cause_kind, wait_s = e, "connection", policy.backoff(attempt, self._rng)
+            else:
+                ms = (time.monotonic() - t0) * 1000
+                status = response.status_code
+                self.stats._add(requests=1, bytes_received=len(response.content),
+                                bytes_sent=len(response.request.content or b""))
+                self.stats._status(status)
+                if self.auth.token_retries > renewals_before:
+                    self.stats._retry("token")
+                log.debug("req=%s role=%s %s %s -> %d in %.0f ms (%d bytes)", rid, role_name, method,
+                          template, status, ms, len(response.content))
+                if status < 400 or status in ok:
+                    return response
+                err = error_from_response(status, response.content, response.headers, what=what)
+                if status == 429:
+                    cause, cause_kind, wait_s = err, "429", policy.retry_after(response.headers)
+                elif status >= 500:
+                    if not repeatable:
+                        raise ExtractOrderUncertain(
+                            f"{what}: Freg answered {status} to the order. An extract job MAY have been "
+                            "created anyway. It was not sent again, to avoid a second job: wait a few "
+                            "minutes before ordering again." + (f" [errorId {err.error_id}]" if err.error_id else ""),
+                            last_cause=err)
+                    cause, cause_kind, wait_s = err, f"{status // 100}xx", policy.backoff(attempt, self._rng)
+                else:
+                    log.info("req=%s role=%s %s %s -> %d", rid, role_name, method, template, status)
+                    raise err
+            elapsed = time.monotonic() - started
+            if attempt >= policy.max_attempts or elapsed + wait_s > policy.max_total_s:
+                raise RetriesExhausted(
+                    f"{what}: gave up after {attempt} attempt(s) in {elapsed:.1f} s. Last cause: "
+                    f"{_describe(cause)}. Try again later or lower FREG_NB_CONCURRENCY.",
+                    last_cause=cause, attempts=attempt)
+            self.stats._retry(cause_kind)
+            log.info("req=%s role=%s %s %s: retry %d in %.0f ms (%s)", rid, role_name, method, template,
+                     attempt, wait_s * 1000, cause_kind)
+            self._sleep(wait_s)
+
+    @staticmethod
+    def _body(response: httpx.Response, raw: bool) -> Any:
+        if raw:
+            return response.content
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise FregNbError(f"Expected JSON from {response.request.method} but got "
+                              f"{response.headers.get('Content-Type', 'no content type')}.") from None
+
+    # -- persons -------------------------------------------------------------------------
+    def person(self, role: str, ident: str, *, parts: Sequence[str] | None = None, raw: bool = False) -> Any:
+        """GET v1/personer/{personidentifikator}: the newest person document."""
+        ident = self._ident(ident)
+        r = self._call(role, "GET", "v1/personer/{personidentifikator}", path={"personidentifikator": ident},
+                       params=_part_params(self._parts(parts)))
+        return self._body(r, raw)
+
+    def bulk_lookup(self, role: str, idents: Sequence[str], *, parts: Sequence[str] | None = None,
+                    raw: bool = False, ordered: bool = False) -> Any:
+        """POST v1/personer/bulkoppslag (≤ 1000 ids): ``{"oppslag": [...]}``."""
+        idents = self._idents(self._bulk(idents, "identifiers"))
+        params = _part_params(self._parts(parts)) or {}
+        if ordered:
+            params["somBestilt"] = "true"
+        r = self._call(role, "POST", "v1/personer/bulkoppslag", params=params or None,
+                       json={"foedselsEllerDNummer": idents})
+        return self._body(r, raw)
+
+    def search(self, role: str, *, raw: bool = False, **criteria: Any) -> Any:
+        """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits)."""
+        params = self._criteria(criteria, SEARCH_CRITERIA, "search")
+        return self._body(self._call(role, "GET", "v1/personer/soek", params=params), raw)
+
+    def unique_search(self, role: str, *, parts: Sequence[str] | None = None, raw: bool = False,
+                      **criteria: Any) -> Any:
+        """GET v1/personer/entydigsoek: exactly one person (a qualifying combination is needed)."""
+        params = self._criteria(criteria, UNIQUE_SEARCH_CRITERIA, "unique search")
+        if "identifikasjonsnummer" in params:
+            params["identifikasjonsnummer"] = self._ident(params["identifikasjonsnummer"])
+        params.update(_part_params(self._parts(parts)) or {})
+        return self._body(self._call(role, "GET", "v1/personer/entydigsoek", params=params), raw)
+
+    def archived_person(self, role: str, document_id: str, *, parts: Sequence[str] | None = None,
+                        raw: bool = False) -> Any:
+        """GET v1/personer/arkiv/{dokumentidentifikator} (med hjemmel only)."""
+        doc = _nonempty(document_id, "document id")
+        r = self._call(role, "GET", "v1/personer/arkiv/{dokumentidentifikator}",
+                       path={"dokumentidentifikator": doc}, params=_part_params(self._parts(parts)))
+        return self._body(r, raw)
+
+    def bulk_archived(self, role: str, document_ids: Sequence[str], *, parts: Sequence[str] | None = None,
+                      raw: bool = False) -> Any:
+        """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids)."""
+        docs = [_nonempty(d, "document id") for d in self._bulk(document_ids, "document ids")]
+        r = self._call(role, "POST", "v1/personer/bulkoppslag/arkiv", params=_part_params(self._parts(parts)),
+                       json={"dokumentidentifikator": docs})
+        return self._body(r, raw)
+
+    # -- extracts ------------------------------------------------------------------------
+    def order_tailored_extract(self, role: str, criteria: Mapping[str, Any]) -> str:
+        """POST v1/uttrekk/tilpasset → jobbId. Never sent twice once it may have reached Freg."""
+        body = dict(criteria)
+        statuses = body.get("personstatustyper")
+        if not statuses or isinstance(statuses, str):
+            raise InputError("A tailored extract needs personstatustyper: a list from "
+                             f"{', '.join(sorted(PERSON_STATUS_TYPES))}.")
+        bad = sorted(set(statuses) - PERSON_STATUS_TYPES)
+        if bad:
+            raise InputError(f"Unknown personstatustyper: {', '.join(map(str, bad))}. Use "
+                             f"{', '.join(sorted(PERSON_STATUS_TYPES))}.")
+        r = self._call(role, "POST", "v1/uttrekk/tilpasset", json=body, repeatable=False)
+        return _job_id(self._body(r, False))
+
+    def order_complete_extract(self, role: str, feedsekvensnr: int | None = None) -> str:
+        """GET v1/uttrekk/komplett → jobbId (med hjemmel). Also creates a job: never repeated blindly."""
+        params = {"feedsekvensnr": str(int(feedsekvensnr))} if feedsekvensnr is not None else None
+        r = self._call(role, "GET", "v1/uttrekk/komplett", params=params, repeatable=False)
+        return _job_id(self._body(r, False))
+
+    def extract_batch(self, role: str, job_id: str, batch_no: int) -> list[str] | None:
+        """GET v1/uttrekk/{jobbid}/batch/{batchnr}: ids; ``None`` = not ready (404); ``[]`` = the end."""
+        if int(batch_no) < 0:
+            raise InputError("Batch numbers start at 0.")
+        r = self._call(role, "GET", "v1/uttrekk/{jobbid}/batch/{batchnr}",
+                       path={"jobbid": _nonempty(job_id, "job id"), "batchnr": str(int(batch_no))},
+                       ok=frozenset({404}))
+        if r.status_code == 404:
+            return None
+        body = self._body(r, False) or {}
+        if not isinstance(body, dict):
+            raise ExtractError("Unexpected extract batch answer (not a JSON object).")
+        for key in ("foedselsEllerDNummer", "dokumentidentifikator"):
+            if key in body:
+                return list(body[key] or [])
+        return []
+
+    # -- events --------------------------------------------------------------------------
+    def feed(self, role: str, seq: int, *, etag: str | None = None, raw: bool = False) -> FeedPage:
+        """GET v1/hendelser/feed?seq=N: up to 1000 events from N (inclusive); 304 when nothing is new."""
+        if int(seq) < 0:
+            raise InputError("Sequence numbers are not negative.")
+        r = self._call(role, "GET", "v1/hendelser/feed", params={"seq": str(int(seq))},
+                       headers={"If-None-Match": etag} if etag else None)
+        new_etag = r.headers.get("ETag") or etag
+        if r.status_code == 304:
+            return FeedPage(b"" if raw else [], new_etag, not_modified=True)
+        body = self._body(r, raw)
+        return FeedPage(body if raw else list(body or []), new_etag)
+
+    def latest_sequence(self, role: str) -> int:
+        """GET v1/hendelser/siste/sekvensnummer."""
+        body = self._body(self._call(role, "GET", "v1/hendelser/siste/sekvensnummer"), False)
+        return int(body["sekvensnummer"])
+
+    def event(self, role: str, event_id: str, *, raw: bool = False) -> Any:
+        """GET v1/hendelser/{hendelsesidentifikator} (med hjemmel)."""
+        r = self._call(role, "GET", "v1/hendelser/{hendelsesidentifikator}",
+                       path={"hendelsesidentifikator": _nonempty(event_id, "event id")})
+        return self._body(r, raw)
+
+    def bulk_events(self, role: str, event_ids: Sequence[str], *, raw: bool = False) -> Any:
+        """POST v1/hendelser/bulkoppslag (≤ 1000)."""
+        docs = [_nonempty(d, "event id") for d in self._bulk(event_ids, "event ids")]
+        r = self._call(role, "POST", "v1/hendelser/bulkoppslag", json={"dokumentidentifikator": docs})
+        return self._body(r, raw)
+
+    def xsd(self, kind: str, *, role: str | None = None) -> bytes:
+        """The XSD for ``personer``, ``hendelser`` or ``feed`` (bytes of XML)."""
+        if kind not in XSD_PATHS:
+            raise InputError(f"Unknown XSD {kind!r}: use one of {', '.join(XSD_PATHS)}.")
+        role = role or next(iter(self.settings.roles))
+        return self._call(role, "GET", XSD_PATHS[kind], accept="application/xml").content
+
+    # -- concurrency ---------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="freg-nb")
+            return self._pool
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, desc: str | None = None,
+            progress: bool | None = None, return_exceptions: bool = False) -> list[R]:
+        """Run ``fn(item)`` for every item, at most ``concurrency`` at a time; results in input order.
+
+        The first error stops the rest (not yet started items are cancelled) and is raised, unless
+        ``return_exceptions=True`` puts the exceptions in the result list instead.
+        """
+        items = list(items)
+        if not items:
+            return []
+        show = self.progress if progress is None else progress
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(items), desc=desc, unit="kall")
+        pool = self._executor()
+        futures: list[Future] = [pool.submit(fn, x) for x in items]
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                if bar is not None:
+                    bar.update(len(done))
+                if not return_exceptions:
+                    for f in done:
+                        if f.exception() is not None:
+                            for p in pending:
+                                p.cancel()
+                            raise f.exception()  # type: ignore[misc]
+            if return_exceptions:
+                return [f.exception() if f.exception() is not None else f.result() for f in futures]
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _describe(cause: BaseException) -> str:
+    if isinstance(cause, httpx.TransportError):
+        return f"connection problem ({type(cause).__name__}: {clean_text(cause, limit=120) or 'no detail'})"
+    if isinstance(cause, (Throttled, ServerError)):
+        s = f"HTTP {cause.status}"
+        if cause.error_id:
+            s += f", errorId {cause.error_id}"
+        if cause.reference:
+            s += f", feilreferanse {cause.reference}"
+        return s
+    return clean_text(cause, limit=200)
+
+
+def _part_params(parts: list[str] | None) -> dict[str, Any] | None:
+    return {"part": parts} if parts else None
+
+
+def _nonempty(value: object, what: str) -> str:
+    s = "" if value is None else str(value).strip()
+    if not s:
+        raise InputError(f"Empty {what}.")
+    return s
+
+
+def _job_id(body: Any) -> str:
+    if isinstance(body, dict) and body.get("jobbId"):
+        return str(body["jobbId"])
+    msg = body.get("feilmelding") if isinstance(body, dict) else None
+    raise ExtractError("The extract order was answered without a jobbId"
+                       + (f': "{clean_text(msg)}"' if msg else "") + ".")
