@@ -1,0 +1,207 @@
+"""Starting the sandbox: in a background thread (``start_sandbox``) or in the foreground (``freg-nb sandbox``)."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from freg_nb.sandbox.app import SandboxState, build_app
+from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
+from freg_nb.sandbox.pki import load_or_create
+from freg_nb.sandbox.settings import SandboxConfig
+
+__all__ = ["Sandbox", "start_sandbox", "cli_main", "default_data_dir"]
+
+_INTENTIONAL = ("ASGI callable returned without completing response",)
+
+
+class _QuietDrops(logging.Filter):
+    """Hide uvicorn's error line for connections the fault injector drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(m in record.getMessage() for m in _INTENTIONAL)
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("FREG_NB_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "freg-nb"
+
+
+def _state(config: SandboxConfig, data_dir) -> SandboxState:
+    from freg_nb.sandbox.feed import EventFeed
+    from freg_nb.sandbox.population import Population
+
+    pki = load_or_create(data_dir if data_dir is not None else default_data_dir())
+    pop = Population(seed=config.seed, size=config.persons, reference_date=config.reference_date)
+    return SandboxState(config, pki, pop,
+                        lambda: EventFeed(pop, events=config.events, span_days=config.span_days))
+
+
+def _uvicorn(app, host: str) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    cfg = uvicorn.Config(app, host=host, log_level="warning", access_log=False, lifespan="off",
+                         server_header=False, date_header=False)
+    return uvicorn.Server(cfg)
+
+
+class Sandbox:
+    """A running sandbox (see docs/ARCHITECTURE.md); stop it with ``stop()`` or use it as a context manager."""
+
+    def __init__(self, state: SandboxState, server: uvicorn.Server | None, thread: threading.Thread | None):
+        self._state, self._server, self._thread = state, server, thread
+
+    url = property(lambda self: self._state.url)
+    fiks_base_url = property(lambda self: self._state.url)
+    maskinporten_issuer = property(lambda self: self._state.maskinporten.issuer)
+    credentials = property(lambda self: self._state.pki.credentials)
+    roles = property(lambda self: {n: r.id for n, r in self._state.roles.items()})
+    population = property(lambda self: self._state.population)
+    feed = property(lambda self: self._state.feed)
+    config = property(lambda self: self._state.config)
+    state = property(lambda self: self._state)
+
+    @property
+    def faults(self) -> Faults:
+        return self._state.faults
+
+    def set_faults(self, **kw) -> Faults:
+        """Change some fault knobs (unknown names raise ValueError); returns the faults now in force."""
+        import dataclasses
+        new = dataclasses.replace(self._state.faults).update(**kw)
+        self._state.plan.replace(new)
+        return new
+
+    def scenario(self, name: str) -> Faults:
+        """Switch to a named training scenario (``SCENARIOS``), replacing all fault knobs."""
+        new = scenario_faults(name)
+        self._state.plan.replace(new)
+        return new
+
+    def counters(self) -> dict:
+        return self._state.counters.snapshot()
+
+    def env_snippet(self) -> str:
+        c = self.credentials
+        roles = ",".join(f"{n}={i}" for n, i in self.roles.items())
+        return "\n".join([
+            "# freg-nb sandbox (synthetic data only; these secrets belong to the sandbox)",
+            "FREG_NB_ENV=sandbox",
+            f"FIKS_BASE_URL={self.fiks_base_url}",
+            f"MASKINPORTEN_ISSUER={self.maskinporten_issuer}",
+            f"MASKINPORTEN_CLIENT_ID={c.client_id}",
+            f"MASKINPORTEN_CERT_FILE={c.cert_file}",
+            f"MASKINPORTEN_CERT_PASSWORD={c.cert_password}",
+            f"MASKINPORTEN_KEY_FILE={c.key_file}",
+            f"MASKINPORTEN_KID={c.kid}",
+            f"FIKS_INTEGRASJON_ID={c.integration_id}",
+            f"FIKS_INTEGRASJON_PASSORD={c.integration_password}",
+            f"FIKS_ROLLER={roles}",
+            "",
+        ])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"Sandbox(url={self.url!r}, persons={len(self.population)})"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _wait_ready(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url + "/_sandbox/info", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"sandbox at {url} did not answer within {timeout} s")
+        time.sleep(0.01)
+
+
+def start_sandbox(config: SandboxConfig | None = None, *, data_dir=None, port: int = 0) -> Sandbox:
+    """Start a sandbox on 127.0.0.1 (``port=0``: a free port) in a background thread and wait until it answers.
+
+    >>> sb = start_sandbox(SandboxConfig(persons=1000))   # doctest: +SKIP
+    >>> sb.stop()                                         # doctest: +SKIP
+    """
+    config = config or SandboxConfig()
+    state = _state(config, data_dir)
+    sock = _bind("127.0.0.1", port)
+    state.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = _uvicorn(build_app(state), "127.0.0.1")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="freg-nb-sandbox", daemon=True)
+    thread.start()
+    _wait_ready(state.url)
+    return Sandbox(state, server, thread)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cli_main(args) -> int:
+    """``freg-nb sandbox``: run in the foreground, print the URL and a ready ``.env`` snippet."""
+    if not _is_loopback(args.host) and not args.force_non_loopback:
+        print(f"Refusing to bind {args.host}: the sandbox is for loopback only. "
+              "Use --force-non-loopback to override (never with real data).", file=sys.stderr)
+        return 2
+    if args.scenario and args.scenario not in SCENARIOS:
+        print(f"Unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
+        return 2
+    kw = {"seed": args.seed, "roles_file": args.roles_file, "scenario": args.scenario}
+    if args.persons is not None:
+        kw["persons"] = args.persons
+    if args.events is not None:
+        kw["events"] = args.events
+    state = _state(SandboxConfig(**kw), None)
+    sock = _bind(args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    state.url = f"http://{host}:{sock.getsockname()[1]}"
+    server = _uvicorn(build_app(state), args.host)
+    handle = Sandbox(state, server, None)
+    print(f"freg-nb sandbox listening on {state.url} ({len(state.population)} synthetic persons)")
+    if args.scenario:
+        print(f"Scenario {args.scenario}: {SCENARIOS[args.scenario].beskrivelse}")
+    print("Put this in your .env (or export it):\n")
+    print(handle.env_snippet(), flush=True)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    return 0
