@@ -436,7 +436,8 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         if not integration_pw:
             problems.append("FIKS_INTEGRASJON_PASSORD: missing — set the integration's password from Fiks forvaltning")
         if DEFAULT_SCOPE not in scope.split():
-            problems.append(f"MASKINPORTEN_SCOPE={scope!r}: Fiks needs the scope {DEFAULT_SCOPE}")
+            problems.append(f"MASKINPORTEN_SCOPE={scope!r}: Fiks needs the scope {DEFAULT_SCOPE} — "
+                            f"set MASKINPORTEN_SCOPE={DEFAULT_SCOPE} (or leave it empty)")
 
     roles: dict[str, str] = {}
     raw_roles = env.get("FIKS_ROLLER", "")
@@ -455,8 +456,8 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         elif p.exists() and not p.is_dir():
             problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: exists and is not a folder — choose a folder path")
         elif p == Path(p.anchor) or p == Path.home():
-            problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: must be a dedicated folder (it can be purged), "
-                            "not the root or your home folder")
+            problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: not the root or your home folder — choose a "
+                            "dedicated folder (freg-nb purge empties it)")
         else:
             data_dir = p
     concurrency = _parse_positive_int(env, "FREG_NB_CONCURRENCY", DEFAULT_CONCURRENCY, problems, maximum=64)
