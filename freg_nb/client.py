@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -144,6 +145,26 @@ class ClientStats:
             return {"calls": self.calls, "requests": self.requests, "retries": dict(self.retries),
                     "statuses": dict(self.statuses), "bytes_received": self.bytes_received,
                     "bytes_sent": self.bytes_sent}
+
+
+class _MaskIdsFilter(logging.Filter):
+    """httpx logs every request URL at INFO; a person lookup's URL holds the full identifier.
+    This filter (installed once on the "httpx" logger) masks 11-digit numbers in those lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:
+            return True
+        masked = _ID11.sub(r"\1*****", text)
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_ID11 = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
+_httpx_filter = _MaskIdsFilter()
+logging.getLogger("httpx").addFilter(_httpx_filter)
 
 
 def _pool_limits(concurrency: int) -> httpx.Limits:
