@@ -80,3 +80,16 @@ class Fiks:
 
     def post(self, role, path, **kw):
         return self.request("POST", role, path, **kw)
+
+
+def unknown_ident(pop) -> str:
+    """A valid (synthetic) fødselsnummer that the population does not hold."""
+    from freg_nb.ids import check_digits
+
+    for n in range(1000):
+        first9 = f"3112{(n // 900) % 100:02d}{100 + n % 900:03d}"
+        for cand in (first9[:2] + str(int(first9[2]) + 8) + first9[3:], first9):  # synthetic month first
+            cd = check_digits(cand)
+            if cd and pop.index_of(cand + cd) is None:
+                return cand + cd
+    raise AssertionError("no unknown identifier found")
