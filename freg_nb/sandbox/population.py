@@ -1,0 +1,540 @@
+"""The sandbox's synthetic population: numpy arrays of core attributes, documents made lazily.
+
+``Population(seed, size, reference_date)`` draws everything with vectorised numpy in well under
+a second for a million people (about 60 bytes per person); person documents are rendered on
+demand by :mod:`freg_nb.sandbox.persondoc`. Same arguments → identical population.
+
+Times: days are int32 days since 1970-01-01; a change is *registered* at a timestamp (int64
+seconds, UTC) on the day it happened — that is its ``ajourholdstidspunkt`` and the moment a
+new persondokument version starts. ``document_id`` / ``archived`` encode ``(index, moment)``
+reversibly, so any version can be re-rendered as it was.
+
+Only synthetic identifiers are minted (month + 80), see :mod:`freg_nb.ids`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import numpy as np
+
+from .. import ids
+from ..kommuner import kommune_dict
+from . import names
+from .mixing import IdCodec, hash1, hash64, unit
+
+__all__ = ["Population", "STATUS", "SIVILSTAND", "PART_GROUPS", "ELEMENTS"]
+
+EPOCH = date(1970, 1, 1)
+YEAR = 365.25
+STATUS = ("bosatt", "utflyttet", "doed", "inaktiv", "aktiv", "opphoert", "forsvunnet", "ikkeBosatt")
+BOSATT, UTFLYTTET, DOED, INAKTIV, AKTIV, OPPHOERT, FORSVUNNET, IKKEBOSATT = range(8)
+SIVILSTAND = ("uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert",
+              "registrertPartner", "separertPartner", "skiltPartner", "gjenlevendePartner")
+UOPPGITT, UGIFT, GIFT, ENKE, SKILT = range(5)
+PROT = (None, "fortrolig", "strengtFortrolig")
+
+# The 32 top-level properties of Folkeregisterperson (v1.5) and the part groups (API-NOTES).
+ELEMENTS = (
+    "adressebeskyttelse", "bibehold", "bostedsadresse", "brukAvSamiskSpraak", "deltBosted",
+    "doedsfall", "falskIdentitet", "familierelasjon", "foedsel", "foedselINorge", "foreldreansvar",
+    "forholdTilSametingetsValgmanntall", "identifikasjonsnummer", "identitetsgrunnlag", "innflytting",
+    "kjoenn", "kontaktinformasjonForDoedsbo", "legitimasjonsdokument", "navn", "opphold",
+    "oppholdPaaSvalbard", "oppholdsadresse", "postadresse", "postadresseIUtlandet",
+    "preferertKontaktadresse", "sivilstand", "statsborgerskap", "status", "utenlandskPersonidentifikasjon",
+    "utflytting", "utlendingsmyndighetenesIdentifikasjonsnummer", "vergemaalEllerFremtidsfullmakt",
+)
+PART_GROUPS = {
+    "person-basis": (
+        "identifikasjonsnummer", "identitetsgrunnlag", "status", "doedsfall", "sivilstand", "foedsel",
+        "statsborgerskap", "kjoenn", "navn", "bostedsadresse", "oppholdsadresse", "deltBosted",
+        "postadresse", "postadresseIUtlandet", "adressebeskyttelse", "kontaktinformasjonForDoedsbo",
+    ),
+    "identitetsgrunnlag-utvidet": ("falskIdentitet", "legitimasjonsdokument", "utenlandskPersonidentifikasjon"),
+    "relasjon-utvidet": ("familierelasjon", "foreldreansvar", "vergemaalEllerFremtidsfullmakt"),
+}
+# Confidential (taushetsbelagt) elements: never served "offentlig uten hjemmel".
+CONFIDENTIAL = frozenset({
+    "familierelasjon", "foreldreansvar", "falskIdentitet", "bibehold", "forholdTilSametingetsValgmanntall",
+    "brukAvSamiskSpraak", "opphold", "utenlandskPersonidentifikasjon", "legitimasjonsdokument",
+    "utlendingsmyndighetenesIdentifikasjonsnummer", "adressebeskyttelse",
+})
+PUBLIC_STATUS = frozenset({"bosatt", "utflyttet", "doed", "opphoert", "inaktiv"})
+
+_W1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2], dtype=np.int64)
+_W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3], dtype=np.int64)
+
+
+def _age_weights() -> np.ndarray:
+    a = np.arange(106, dtype=float)
+    w = np.where(a < 20, 0.95, 1.0) * np.where(a > 60, np.exp(-(((a - 60) / 19.0) ** 2)), 1.0)
+    return w / w.sum()
+
+
+class Population:
+    """A synthetic Folkeregister. See the module docstring; the contract is in docs/ARCHITECTURE.md."""
+
+    def __init__(self, seed: int = 1, size: int = 20_000, reference_date: date | None = None):
+        if size < 10:
+            raise ValueError("size must be at least 10")
+        self.seed = int(seed)
+        self.size = n = int(size)
+        self.reference_date = reference_date or datetime.now(timezone.utc).date()
+        self.ref_day = ref = (self.reference_date - EPOCH).days
+        self.ref_ts = ref * 86400  # the reference moment: midnight UTC starting reference_date
+        self._doc_codec = IdCodec(self.seed, 1)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0xF5E6]))
+        self._rng_state = rng.bit_generator.state
+        k = list(kommune_dict().values())
+        self.kommune_numbers = np.array([x.kommunenummer for x in k])
+        self.kommune_names = [x.kommunenavn for x in k]
+        self.kommune_fylke = np.array([x.fylkesnummer for x in k])
+        self.kommune_post = np.array([int(x.postnummer) for x in k], dtype=np.int32)
+        weight = np.array([x.innbyggere for x in k], dtype=float)
+        self.kommune_streets = np.clip(weight / 350, 6, 900).astype(np.int32)
+        self.kommune_postcount = np.clip(weight / 9000, 1, 60).astype(np.int32)
+        pk = weight / weight.sum()
+        self._kommune_cum = np.cumsum(pk)
+        self._draw(rng, n, ref, pk)
+        self._mint_identifiers(rng)
+
+    # ------------------------------------------------------------------ construction
+    def _draw(self, rng, n, ref, pk):
+        idx = np.arange(n, dtype=np.int64)
+        age = rng.choice(106, size=n, p=_age_weights())
+        birth = (ref - age * YEAR - rng.random(n) * YEAR).astype(np.int32)
+        birth = np.minimum(birth, ref - 1)
+        male = rng.random(n) < 0.5
+        dnr = (rng.random(n) < 0.05) & (age >= 18) & (age <= 70)
+        # first day in the register: birth, immigration or the D-number's issue
+        first = birth.copy()
+        imm = (~dnr) & (rng.random(n) < 0.16) & (age >= 1)
+        lo = np.maximum(birth + 365, ref - int(45 * YEAR))
+        imm &= lo < ref - 2
+        immig = np.where(imm, lo + (rng.random(n) ** 0.7) * (ref - 1 - lo), -1).astype(np.int32)
+        first = np.where(imm, immig, first)
+        dlo = np.maximum(birth + int(18 * YEAR), ref - int(12 * YEAR))
+        dnr &= dlo < ref - 2
+        first = np.where(dnr, (dlo + rng.random(n) * (ref - 1 - dlo)).astype(np.int32), first)
+        # deaths (kept in the register, mostly old people, during the last 15 years)
+        pdead = np.where(age > 60, 0.01 + 0.75 * ((age - 60) / 45.0) ** 2, 0.004)
+        dead = (~dnr) & (rng.random(n) < pdead) & (first < ref - 2)
+        span = np.minimum(15 * 365, ref - 1 - first)
+        death = np.where(dead, ref - 1 - (rng.random(n) * span).astype(np.int32), -1).astype(np.int32)
+        end = np.where(dead, death, ref).astype(np.int32)  # last day alive (exclusive) or ref
+
+        # couples: women and men of similar age, paired by rank of a noisy birth date
+        adult = (~dnr) & (age >= 20)
+        pc = np.where(age < 26, 0.3, np.where(age < 75, 0.68, 0.5))
+        cand = adult & (rng.random(n) < pc)
+        wi, mi = idx[cand & ~male], idx[cand & male]
+        m = min(len(wi), len(mi))
+        wi, mi = rng.permutation(wi)[:m], rng.permutation(mi)[:m]
+        wi = wi[np.argsort(birth[wi] + rng.normal(0, 700, m))]
+        mi = mi[np.argsort(birth[mi] - 700 + rng.normal(0, 900, m))]
+        lo = np.maximum.reduce([first[wi], first[mi], birth[wi] + int(20 * YEAR), birth[mi] + int(20 * YEAR)])
+        hi = np.minimum(end[wi], end[mi]) - 2
+        ok = lo < hi
+        wi, mi, lo, hi = wi[ok], mi[ok], lo[ok], hi[ok]
+        uday = (lo + (rng.random(len(wi)) ** 0.8) * (hi - lo)).astype(np.int32)
+        spouse = np.full(n, -1, np.int32)
+        spouse[wi], spouse[mi] = mi, wi
+        union = np.full(n, -1, np.int32)
+        union[wi] = union[mi] = uday
+        married = np.zeros(n, bool)
+        mar = rng.random(len(wi)) < 0.72
+        married[wi[mar]] = married[mi[mar]] = True
+        # divorces among married couples both alive
+        div = mar & (death[wi] < 0) & (death[mi] < 0) & (rng.random(len(wi)) < 0.14) & (uday < ref - 30)
+        dday = (uday + 15 + rng.random(len(wi)) * (ref - 15 - uday)).astype(np.int32)
+        divorce = np.full(n, -1, np.int32)
+        divorce[wi[div]] = divorce[mi[div]] = np.minimum(dday[div], ref - 1)
+
+        # children: a mother 17–45 years older; father = her partner at the time, or another man
+        women = idx[(~dnr) & ~male]
+        women = women[np.argsort(birth[women], kind="stable")]
+        men = idx[(~dnr) & male]
+        men = men[np.argsort(birth[men], kind="stable")]
+        kid = (~dnr) & (age < 52) & (rng.random(n) < 0.88) & ~(imm & (immig - birth > 16 * YEAR))
+        kids = idx[kid]
+        target = birth[kids] - (21 + 18 * rng.random(len(kids)) ** 1.3) * YEAR
+        mo = women[np.clip(np.searchsorted(birth[women], target), 0, len(women) - 1)]
+        gap = birth[kids] - birth[mo]
+        ok = (gap > 17 * YEAR) & (gap < 46 * YEAR) & ((death[mo] < 0) | (death[mo] > birth[kids])) \
+            & (first[mo] <= first[kids])
+        kids, mo = kids[ok], mo[ok]
+        mother = np.full(n, -1, np.int32)
+        mother[kids] = mo
+        sp = spouse[mo]
+        with_partner = (sp >= 0) & (union[mo] <= birth[kids] + 270) & ((divorce[mo] < 0) | (divorce[mo] > birth[kids])) \
+            & ((death[np.maximum(sp, 0)] < 0) | (death[np.maximum(sp, 0)] > birth[kids] - 270))
+        target = birth[kids] - (24 + 20 * rng.random(len(kids))) * YEAR
+        other = men[np.clip(np.searchsorted(birth[men], target), 0, len(men) - 1)]
+        ogap = birth[kids] - birth[other]
+        ook = (rng.random(len(kids)) < 0.75) & (ogap > 18 * YEAR) & (ogap < 60 * YEAR) \
+            & ((death[other] < 0) | (death[other] > birth[kids])) & (first[other] <= first[kids])
+        fa = np.where(with_partner, sp, np.where(ook, other, -1)).astype(np.int32)
+        father = np.full(n, -1, np.int32)
+        father[kids] = fa
+
+        # households at the reference date: couples together, minors with a living parent
+        alive = death < 0
+        head = idx.astype(np.int32)
+        together = (spouse >= 0) & alive & (death[np.maximum(spouse, 0)] < 0) & (divorce < 0)
+        head[together] = np.minimum(idx[together], spouse[together])
+        minor = alive & (age < 18)
+        par = np.where((mother >= 0) & (death[np.maximum(mother, 0)] < 0), mother,
+                       np.where((father >= 0) & (death[np.maximum(father, 0)] < 0), father, -1))
+        minor &= par >= 0
+        head[minor] = head[par[minor]]
+        member = alive & ~dnr
+        hfirst = np.full(n, -1, np.int32)
+        np.maximum.at(hfirst, head[member], first[member])
+        hunion = np.full(n, -1, np.int32)
+        np.maximum.at(hunion, head[member], np.where(together, union, -1)[member])
+        is_head = (head == idx) & member
+        # emigration per household
+        elo = np.maximum(hfirst, hunion) + 30
+        emig_h = is_head & (rng.random(n) < 0.035) & (elo < ref - 2)
+        emig_day_h = np.where(emig_h, elo + (rng.random(n) ** 0.8) * (ref - 1 - elo), -1).astype(np.int32)
+        emig = np.where(member, emig_day_h[head], -1).astype(np.int32)
+        status = np.full(n, BOSATT, np.int8)
+        status[emig >= 0] = UTFLYTTET
+        status[dead] = DOED
+        hsize = np.bincount(head[member], minlength=n)
+        single = is_head & (hsize == 1) & (emig < 0) & (age >= 18)
+        r = rng.random(n)
+        status[single & (r < 0.001)] = OPPHOERT
+        status[single & (r >= 0.001) & (r < 0.0014)] = FORSVUNNET
+        status[single & (r >= 0.0014) & (r < 0.002)] = IKKEBOSATT
+        inaktiv_day = np.full(n, -1, np.int32)
+        dn_inakt = dnr & (rng.random(n) < 0.45) & (first < ref - 60)
+        status[dnr] = AKTIV
+        status[dn_inakt] = INAKTIV
+        inaktiv_day[dn_inakt] = (first[dn_inakt] + 30 + rng.random(dn_inakt.sum()) * (ref - 31 - first[dn_inakt]))
+
+        # the household's address: municipality, street, number; when they moved in
+        kom = rng.choice(len(pk), size=n, p=pk).astype(np.int16)
+        kom = kom[head]
+        hlo = np.maximum(first, np.where(together, union, -1))
+        hend = np.where(emig >= 0, emig, end)
+        hfrom = np.maximum(hlo, hend - 1 - (rng.exponential(7.5 * YEAR, n)).astype(np.int32))
+        addr_from = np.maximum(hfrom[head], first).astype(np.int32)
+        addr_from = np.where(alive, addr_from, np.maximum(first, hfrom)).astype(np.int32)
+        addr_from = np.minimum(addr_from, np.maximum(hend - 1, first))
+        hh = hash64(head.astype(np.int64) + self.seed * 0x100000000, 11)
+        street = (hh % self.kommune_streets[kom].astype(np.uint64)).astype(np.int16)
+        nr_u = unit(hh, 12)
+        husnr = (1 + (nr_u ** 2.2) * 140).astype(np.int16)
+        bokstav = np.where(unit(hh, 13) < 0.12, 1 + (hash64(hh, 14) % np.uint64(4)).astype(np.int8), 0).astype(np.int8)
+        ukjent = (status == BOSATT) & single & (unit(hh, 15) < 0.003)
+        n_prev = np.where(addr_from > first, 1 + (hash64(idx, 16) % np.uint64(3)).astype(np.int8), 0).astype(np.int8)
+
+        # address protection per household (members inherit), registered when they moved in
+        pr = unit(hh, 17)
+        prot = np.where(pr < 0.001, 2, np.where(pr < 0.006, 1, 0)).astype(np.int8)
+        prot = np.where(member & (status != OPPHOERT), prot[head], 0).astype(np.int8)
+        prot_day = np.where(prot > 0, np.minimum(addr_from + 3, ref - 1), -1).astype(np.int32)
+
+        # names: adjective + noun; children take the mother's (or father's) surname; many married
+        # women took the husband's surname; a few changed surname for other reasons
+        na, nn = len(names.adjectives()), len(names.nouns())
+        fornavn = rng.integers(0, na, n).astype(np.int16)
+        mellom = np.where(rng.random(n) < 0.12, rng.integers(0, nn, n), -1).astype(np.int16)
+        own = rng.integers(0, nn, n).astype(np.int16)
+        took = married & ~male & (spouse >= 0) & (rng.random(n) < 0.45)
+        par2 = np.where(mother >= 0, mother, father)
+        has_par = par2 >= 0
+        birthname = own.copy()
+        cur = own.copy()
+        for _ in range(7):
+            birthname[has_par] = cur[par2[has_par]]
+            cur = birthname.copy()
+            cur[took] = birthname[spouse[took]]
+        name_day = np.where(took, union, -1).astype(np.int32)
+        other_change = (~took) & (rng.random(n) < 0.01) & (first < end - 400)
+        name_day[other_change] = (first[other_change] + 365 + rng.random(other_change.sum())
+                                  * (end[other_change] - first[other_change] - 400)).astype(np.int32)
+        cur[other_change] = rng.integers(0, nn, other_change.sum())
+        prev_name = np.where(name_day >= 0, birthname, -1).astype(np.int16)
+        prev_name[other_change] = birthname[other_change]
+        cur[other_change & has_par] = cur[other_change & has_par]  # keeps dtype; explicit for clarity
+
+        # citizenship and birth country
+        nf = len(names.COUNTRIES)
+        foreign = rng.choice(nf, size=n, p=names.foreign_weights()).astype(np.int16)
+        born_abroad = imm | dnr
+        cit = np.where(born_abroad & ((rng.random(n) < 0.6) | dnr), foreign, -1).astype(np.int16)
+        natur_day = np.where(imm & (cit < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
+        natur_day[natur_day <= immig] = -1
+        sivil = np.where(age >= 18, UGIFT, UGIFT).astype(np.int8)
+        sivil[dnr] = UOPPGITT
+        sivil[married] = GIFT
+        sivil[divorce >= 0] = SKILT
+        widow = married & (spouse >= 0) & (death[np.maximum(spouse, 0)] >= 0) \
+            & ((death < 0) | (death > death[np.maximum(spouse, 0)]))
+        sivil[widow] = ENKE
+        widow_day = np.where(widow, death[np.maximum(spouse, 0)], -1).astype(np.int32)
+        lone = (spouse < 0) & (age >= 40) & ~dnr
+        r2 = rng.random(n)
+        sivil[lone & (r2 < 0.14)] = SKILT
+        sivil[lone & (age >= 70) & (r2 > 0.8)] = ENKE
+
+        # guardianship (vergemål) for some old and some young adults
+        verge = (~dnr) & (death < 0) & (((age >= 80) & (rng.random(n) < 0.02)) | (rng.random(n) < 0.0015)) & (age >= 18)
+
+        self.age = age.astype(np.int8)
+        self.birth, self.male, self.dnr, self.first = birth, male, dnr, first.astype(np.int32)
+        self.immig, self.death, self.emig = immig, death, emig
+        self.spouse, self.union, self.married, self.divorce = spouse, union, married, divorce
+        self.mother, self.father, self.head = mother, father, head
+        self.status, self.inaktiv_day = status, inaktiv_day
+        self.kommune, self.street, self.husnr, self.bokstav = kom, street, husnr, bokstav
+        self.addr_from, self.n_prev, self.ukjent = addr_from, n_prev, ukjent
+        self.prot, self.prot_day = prot, prot_day
+        self.fornavn, self.mellom, self.etternavn = fornavn, mellom, cur.astype(np.int16)
+        self.prev_etternavn, self.name_day = prev_name, name_day
+        self.foreign, self.cit, self.natur_day = foreign, cit, natur_day
+        self.sivil, self.widow_day = sivil, widow_day
+        self.verge = verge
+        # children of each parent (CSR): kids_of(p) = kid_list[kid_ptr[p]:kid_ptr[p+1]]
+        pairs_p = np.concatenate([mother[mother >= 0], father[father >= 0]])
+        pairs_c = np.concatenate([idx[mother >= 0], idx[father >= 0]]).astype(np.int32)
+        o = np.argsort(pairs_p, kind="stable")
+        self._kid_list = pairs_c[o]
+        self._kid_ptr = np.searchsorted(pairs_p[o], np.arange(n + 1)).astype(np.int64)
+
+    def _mint_identifiers(self, rng):
+        n = self.size
+        bdate = self.birth.astype("datetime64[D]")
+        y = bdate.astype("datetime64[Y]").astype(np.int64) + 1970
+        mth = (bdate.astype("datetime64[M]").astype(np.int64) % 12) + 1
+        day = (bdate - bdate.astype("datetime64[M]")).astype(np.int64) + 1
+        dd = day + np.where(self.dnr, 40, 0)
+        mm = mth + 80  # synthetic
+        yy = y % 100
+        lo = np.where(y >= 2000, 500, np.where(y >= 1940, 0, 0))
+        span = np.where(y >= 2000, 500, 500)
+        rule2032 = rng.random(n) < 0.012
+        rem = np.where(rule2032, rng.integers(1, 4, n), 0)
+        head = (dd * 10000 + mm * 100 + yy) * 1000
+        indiv = lo + rng.integers(0, span)
+        todo = np.ones(n, bool)
+        first9 = np.zeros(n, np.int64)
+        k12 = np.zeros(n, np.int64)
+        for _ in range(60):
+            t = np.flatnonzero(todo)
+            if len(t) == 0:
+                break
+            indiv[t] = lo[t] + rng.integers(0, span[t])
+            f9 = head[t] + indiv[t]
+            digits = (f9[:, None] // (10 ** np.arange(8, -1, -1))) % 10
+            s1 = digits @ _W1
+            k1 = (rem[t] - s1) % 11
+            k2 = (-(digits @ _W2 + 2 * k1)) % 11
+            first9[t] = f9
+            k12[t] = k1 * 10 + k2
+            bad = (k1 == 10) | (k2 == 10)
+            todo[:] = False
+            todo[t[bad]] = True
+            # duplicates of the first nine digits: keep the first holder, redraw the others
+            _, first_pos = np.unique(first9, return_index=True)
+            dup = np.ones(n, bool)
+            dup[first_pos] = False
+            todo |= dup
+        else:  # pragma: no cover - needs an absurdly dense population
+            raise RuntimeError("could not mint unique identifiers")
+        self.ident = first9 * 100 + k12
+        self.rule2032 = rule2032
+        self._order = np.argsort(self.ident, kind="stable").astype(np.int32)
+        self._sorted = self.ident[self._order]
+        # spot-check against the reference implementation
+        for i in (0, n // 2, n - 1):
+            s = f"{self.ident[i]:011d}"
+            r = "2032" if rem[i] else "1964"
+            assert ids.check_digits(s[:9], rule=r, k1_remainder=int(rem[i])) == s[9:], s
+
+    # ------------------------------------------------------------------ lookups
+    def __len__(self) -> int:
+        return self.size
+
+    def identifier(self, i: int) -> str:
+        return f"{int(self.ident[i]):011d}"
+
+    def identifiers(self, idx=None) -> list[str]:
+        v = self.ident if idx is None else self.ident[np.asarray(idx)]
+        return [f"{x:011d}" for x in v.tolist()]
+
+    def index_of(self, ident: str) -> int | None:
+        s = str(ident).strip()
+        if len(s) != 11 or not s.isdigit():
+            return None
+        v = int(s)
+        j = int(np.searchsorted(self._sorted, v))
+        if j < self.size and self._sorted[j] == v:
+            return int(self._order[j])
+        return None
+
+    def weighted_kommune(self, u: float) -> int:
+        """A municipality index drawn by population weight from a uniform number in [0, 1)."""
+        return int(min(np.searchsorted(self._kommune_cum, u, side="right"), len(self._kommune_cum) - 1))
+
+    def kids_of(self, i: int) -> np.ndarray:
+        return self._kid_list[self._kid_ptr[i]:self._kid_ptr[i + 1]]
+
+    def allowed_part_names(self) -> frozenset[str]:
+        return frozenset(ELEMENTS) | frozenset(PART_GROUPS) | {"historikk"}
+
+    # ------------------------------------------------------------------ versions and ids
+    def reg_ts(self, i: int, day: int, salt: int) -> int:
+        """Registration moment (UTC seconds) of a change on ``day``: office hours, same day."""
+        return day * 86400 + 5 * 3600 + hash1(i * 64 + salt, self.seed) % (11 * 3600)
+
+    def _reg_ts_many(self, idx: np.ndarray, day: np.ndarray, salt: int) -> np.ndarray:
+        h = hash64(idx.astype(np.int64) * 64 + salt, self.seed) % np.uint64(11 * 3600)
+        return day.astype(np.int64) * 86400 + 5 * 3600 + h.astype(np.int64)
+
+    # change kinds: (salt, attribute with the day or -1)
+    CHANGE_KINDS = {
+        "created": 1, "moved": 2, "union": 3, "divorce": 4, "widowed": 5, "death": 6,
+        "emigrated": 7, "name": 8, "protection": 9, "inaktiv": 10, "naturalised": 11,
+    }
+
+    def change_days(self, kind: str) -> np.ndarray:
+        """Day of each person's change of this kind (-1 = none), vectorised."""
+        if kind == "created":
+            return self.first
+        if kind == "moved":
+            return np.where((self.addr_from > self.first) & ~self.dnr, self.addr_from, -1)
+        if kind == "union":
+            return np.where(self.married, self.union, -1)
+        if kind == "divorce":
+            return self.divorce
+        if kind == "widowed":
+            return self.widow_day
+        if kind == "death":
+            return self.death
+        if kind == "emigrated":
+            return self.emig
+        if kind == "name":
+            return self.name_day
+        if kind == "protection":
+            return self.prot_day
+        if kind == "inaktiv":
+            return self.inaktiv_day
+        if kind == "naturalised":
+            return self.natur_day
+        raise KeyError(kind)
+
+    def change_times(self, i: int) -> list[int]:
+        """Sorted registration moments of all of person i's versions (before the reference moment)."""
+        out = []
+        for kind, salt in self.CHANGE_KINDS.items():
+            d = int(self.change_days(kind)[i])
+            if d >= 0:
+                out.append(self.reg_ts(i, d, salt))
+        for c in self.kids_of(i).tolist():
+            out.append(self.reg_ts(c, int(self.first[c]), 1))
+        return sorted(t for t in set(out) if t < self.ref_ts)
+
+    def latest_times(self, at_ts: int | None = None) -> np.ndarray:
+        """For every person the moment of their newest version at ``at_ts`` (-1 if not yet in the register)."""
+        t_max = self.ref_ts if at_ts is None else int(at_ts)
+        idx = np.arange(self.size, dtype=np.int64)
+        best = np.full(self.size, -1, np.int64)
+        for kind, salt in self.CHANGE_KINDS.items():
+            d = self.change_days(kind)
+            ts = np.where(d >= 0, self._reg_ts_many(idx, d, salt), -1)
+            ts[ts > t_max] = -1
+            np.maximum(best, ts, out=best)
+        kids = self._kid_list.astype(np.int64)
+        if len(kids):
+            kts = self._reg_ts_many(kids, self.first[kids], 1)
+            parents = np.repeat(np.arange(self.size), np.diff(self._kid_ptr))
+            kts[kts > t_max] = -1
+            np.maximum.at(best, parents, kts)
+        return best
+
+    def document_id(self, i: int) -> str:
+        times = self.change_times(i)
+        return self._doc_codec.encode(int(i), int(times[-1]) if times else 0)
+
+    def document_id_at(self, i: int, ts: int) -> str:
+        """The persondokument id of person i's version in force at moment ``ts``."""
+        times = [t for t in self.change_times(i) if t <= ts]
+        return self._doc_codec.encode(int(i), times[-1] if times else 0)
+
+    def document_ids_at(self, at_ts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(person indices, persondokument ids) of everyone in the register at ``at_ts``."""
+        best = self.latest_times(at_ts)
+        who = np.flatnonzero(best >= 0)
+        return who, self._doc_codec.encode_many(who, best[who])
+
+    def decode_document_id(self, document_id: str) -> tuple[int, int] | None:
+        d = self._doc_codec.decode(document_id)
+        if d is None or d[0] >= self.size or d[1] > self.ref_ts:
+            return None
+        return d
+
+    def archived(self, document_id: str, *, parts=None, med_hjemmel: bool = True, historikk: bool = True):
+        """The person as they were in that document version, or None for an unknown id."""
+        d = self.decode_document_id(document_id)
+        if d is None:
+            return None
+        i, ts = d
+        if ts < int(self.reg_ts(i, int(self.first[i]), 1)):
+            return None
+        return self.document(i, parts=parts, med_hjemmel=med_hjemmel, historikk=historikk, at_ts=ts)
+
+    # ------------------------------------------------------------------ documents
+    def expand_parts(self, parts) -> tuple[tuple[str, ...], bool]:
+        """Part names → (element names in document order, historikk asked?). Raises on unknown parts."""
+        if parts is None:
+            return _BASIS_ORDERED, False
+        if isinstance(parts, str):
+            parts = [parts]
+        parts = set(parts)
+        unknown = parts - self.allowed_part_names()
+        if unknown:
+            raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}")
+        hist = "historikk" in parts
+        parts.discard("historikk")
+        if not parts:
+            parts = {"person-basis"}
+        wanted: set[str] = set()
+        for p in parts:
+            wanted.update(PART_GROUPS.get(p, (p,)))
+        return tuple(e for e in _DOC_ORDER if e in wanted), hist
+
+    def document(self, i: int, *, parts=None, med_hjemmel: bool = True, historikk: bool = False,
+                 at_ts: int | None = None) -> dict:
+        """Person i's Folkeregisterperson limited to ``parts`` (None = person-basis)."""
+        from .persondoc import render
+
+        elements, hist = self.expand_parts(parts)
+        return render(self, int(i), elements, med_hjemmel=med_hjemmel, historikk=historikk or hist,
+                      at_ts=self.ref_ts if at_ts is None else at_ts)
+
+    # ------------------------------------------------------------------ search and select
+    def search(self, **criteria) -> np.ndarray:
+        from .search import search
+
+        return search(self, **criteria)
+
+    def select(self, criteria: dict) -> np.ndarray:
+        from .search import select
+
+        return select(self, criteria)
+
+
+_DOC_ORDER = (
+    "identifikasjonsnummer", "identitetsgrunnlag", "status", "kjoenn", "foedsel", "foedselINorge",
+    "familierelasjon", "foreldreansvar", "sivilstand", "navn", "doedsfall", "bostedsadresse",
+    "oppholdsadresse", "deltBosted", "postadresse", "postadresseIUtlandet", "adressebeskyttelse",
+    "innflytting", "utflytting", "statsborgerskap", "opphold", "kontaktinformasjonForDoedsbo",
+    "vergemaalEllerFremtidsfullmakt", "utenlandskPersonidentifikasjon", "legitimasjonsdokument",
+    "utlendingsmyndighetenesIdentifikasjonsnummer", "falskIdentitet", "bibehold", "brukAvSamiskSpraak",
+    "forholdTilSametingetsValgmanntall", "oppholdPaaSvalbard", "preferertKontaktadresse",
+)
+assert set(_DOC_ORDER) == set(ELEMENTS)
+_BASIS_ORDERED = tuple(e for e in _DOC_ORDER if e in PART_GROUPS["person-basis"])
