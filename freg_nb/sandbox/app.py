@@ -15,7 +15,7 @@ from freg_nb.sandbox.faults import SCENARIOS, FaultPlan, Faults, scenario_faults
 from freg_nb.sandbox.fiks import fiks_route
 from freg_nb.sandbox.maskinporten import Maskinporten
 from freg_nb.sandbox.pki import Pki
-from freg_nb.sandbox.responses import json_response
+from freg_nb.sandbox.responses import json_response, kode_melding
 from freg_nb.sandbox.roles import PART_GROUPS, Role, load_roles
 from freg_nb.sandbox.settings import SandboxConfig
 
@@ -166,5 +166,11 @@ def _admin(s: SandboxState) -> list[Route]:
     ]
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error answers in Freg's 5xx shape (the traceback goes to the server log, never out)."""
+    return kode_melding(500, "FREG-001", "Feil i tjenesten. Vennligst prøv igjen seinere.")
+
+
 def build_app(state: SandboxState) -> Starlette:
-    return Starlette(routes=_routes(state) + state.maskinporten.routes() + _admin(state))
+    return Starlette(routes=_routes(state) + state.maskinporten.routes() + _admin(state),
+                     exception_handlers={Exception: _server_error})

@@ -39,13 +39,15 @@ def default_data_dir() -> Path:
 
 
 def _state(config: SandboxConfig, data_dir) -> SandboxState:
-    from freg_nb.sandbox.feed import EventFeed
     from freg_nb.sandbox.population import Population
+
+    def feed():  # built on first use: a person lookup never waits for the feed
+        from freg_nb.sandbox.feed import EventFeed
+        return EventFeed(pop, events=config.events, span_days=config.span_days)
 
     pki = load_or_create(data_dir if data_dir is not None else default_data_dir())
     pop = Population(seed=config.seed, size=config.persons, reference_date=config.reference_date)
-    return SandboxState(config, pki, pop,
-                        lambda: EventFeed(pop, events=config.events, span_days=config.span_days))
+    return SandboxState(config, pki, pop, feed)
 
 
 def _uvicorn(app, host: str) -> uvicorn.Server:
