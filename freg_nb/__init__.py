@@ -45,3 +45,21 @@ __all__ = [
     "TokenRejected", "IntegrationRejected", "AccessDenied", "ApiError", "BadRequest", "NotFound", "Throttled",
     "ServerError", "RetriesExhausted", "ExtractError", "ExtractOrderUncertain",
 ]
+
+# extracts (uttrekk)
+from .extracts import (  # noqa: E402
+    CriteriaWarning,
+    ExtractProgress,
+    age_pyramid_table,
+    discard_extract,
+    export_extract,
+    list_extracts,
+    read_complete_extract,
+    read_tailored_extract,
+    summarize_extract,
+    tailored_criteria,
+)
+
+__all__ += ["read_tailored_extract", "read_complete_extract", "tailored_criteria", "summarize_extract",
+            "age_pyramid_table", "export_extract", "list_extracts", "discard_extract", "ExtractProgress",
+            "CriteriaWarning"]

@@ -1,0 +1,157 @@
+"""The extract (uttrekk) form: criteria in, the same ``read_tailored_extract`` call the notebook makes.
+
+    >>> from freg_nb.widgets.uttrekk import ExtractForm
+    >>> form = ExtractForm(fc, rolle="analyse", bostedskommunenummer="0301")   # doctest: +SKIP
+    >>> form                                                                 # doctest: +SKIP
+
+The form only builds keyword arguments (``form.kwargs()``); the work is done by
+``freg_nb.read_tailored_extract`` — exactly what a papermill run with the same parameters does.
+Bad input is shown as the ``InputError`` message (what to fix), before anything is sent.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import ipywidgets as w
+from IPython.display import HTML, display
+
+from freg_nb.extracts import KJOENN, PERSONSTATUSTYPER, SIVILSTANDSTYPER, read_tailored_extract
+from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
+
+__all__ = ["ExtractForm", "extract_form"]
+
+_ALL = "(alle)"
+_STATUS_LABELS = {"bosatt": "bosatt", "aktiv": "aktiv", "utflyttet": "utflyttet", "doed": "død",
+                  "inaktiv": "inaktiv"}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _kommune_options() -> list[str]:
+    from freg_nb.kommuner import kommune_dict
+
+    return [f"{k.kommunenummer} {k.kommunenavn}" for k in kommune_dict().values()]
+
+
+def _kommune_value(raw: str) -> str | None:
+    """'0301 Oslo' → '0301'; free text is passed on as typed (the criteria check explains problems)."""
+    s = (raw or "").strip()
+    if not s:
+        return None
+    head = s.split()[0]
+    return head
+
+
+def _blank_none(raw: str) -> str | None:
+    s = (raw or "").strip()
+    return s or None
+
+
+class ExtractForm(w.VBox):
+    """Criteria for a tailored extract, a run button, progress and a short summary of the result.
+
+    The keyword arguments are the notebook's parameters (same names, same meaning). After a run,
+    ``form.result`` is the DataFrame ``read_tailored_extract`` returned.
+    """
+
+    def __init__(self, client: Any, *, rolle: str | None = None,
+                 personstatustyper: Sequence[str] = ("bosatt",),
+                 bostedskommunenummer: str | None = None, oppholdskommunenummer: str | None = None,
+                 foedselsaar_fra_og_med: int | None = None, foedselsaar_til_og_med: int | None = None,
+                 doedsaar_fra_og_med: int | None = None, doedsaar_til_og_med: int | None = None,
+                 kjoenn: str | None = None, statsborgerskap: str | None = None,
+                 sivilstandstype: str | None = None, deler: Sequence[str] | None = None,
+                 navn_paa_uttrekket: str | None = None, vis_fulle_id: bool = False):
+        self.client = client
+        self.result = None
+        self.rolle = role_dropdown(client.settings.roles, rolle)
+        self.status = w.SelectMultiple(
+            options=[(_STATUS_LABELS[s], s) for s in PERSONSTATUSTYPER],
+            value=tuple(s for s in (personstatustyper or ()) if s in PERSONSTATUSTYPER),
+            description="Personstatus", rows=len(PERSONSTATUSTYPER), style=STYLE, layout=WIDE)
+        self.kommunetype = w.ToggleButtons(
+            options=[("Bostedskommune", "bosted"), ("Oppholdskommune", "opphold")],
+            value="opphold" if oppholdskommunenummer and not bostedskommunenummer else "bosted",
+            description="Kommune gjelder", style=STYLE)
+        self.kommune = w.Combobox(
+            value=_text(bostedskommunenummer or oppholdskommunenummer), options=_kommune_options(),
+            placeholder="f.eks. 0301 Oslo (tomt = hele landet)", ensure_option=False,
+            description="Kommunenummer", style=STYLE, layout=WIDE)
+        self.foedt_fra = w.Text(value=_text(foedselsaar_fra_og_med), placeholder="f.eks. 1950",
+                                description="Født fra og med år", style=STYLE)
+        self.foedt_til = w.Text(value=_text(foedselsaar_til_og_med), placeholder="f.eks. 1960",
+                                description="Født til og med år", style=STYLE)
+        self.doed_fra = w.Text(value=_text(doedsaar_fra_og_med), placeholder="(bare for døde)",
+                               description="Død fra og med år", style=STYLE)
+        self.doed_til = w.Text(value=_text(doedsaar_til_og_med), placeholder="(bare for døde)",
+                               description="Død til og med år", style=STYLE)
+        self.kjoenn = w.Dropdown(options=[("begge", _ALL), ("kvinne", "kvinne"), ("mann", "mann")],
+                                 value=kjoenn if kjoenn in KJOENN else _ALL, description="Kjønn", style=STYLE)
+        self.borgerskap = w.Text(value=_text(statsborgerskap), placeholder="landkode, f.eks. NOR, SWE, POL",
+                                 description="Statsborgerskap", style=STYLE)
+        self.sivilstand = w.Dropdown(options=[_ALL, *SIVILSTANDSTYPER],
+                                     value=sivilstandstype if sivilstandstype in SIVILSTANDSTYPER else _ALL,
+                                     description="Sivilstand", style=STYLE)
+        self.deler = w.Text(value=", ".join(deler) if deler else "",
+                            placeholder="tomt = person-basis; ellers f.eks. navn, foedsel, kjoenn",
+                            description="Deler (part)", style=STYLE, layout=WIDE)
+        self.navn = w.Text(value=_text(navn_paa_uttrekket), placeholder="tomt = lages av kriteriene",
+                           description="Navn på uttrekket", style=STYLE, layout=WIDE)
+        self.vis_id = w.Checkbox(value=bool(vis_fulle_id), description="Vis fulle fødselsnummer", indent=False)
+        self.panel = RunPanel(self.run, label="Bestill og hent uttrekket", icon="download")
+        super().__init__([
+            w.HTML("<b>Kriterier for tilpasset uttrekk</b>"),
+            self.rolle, self.status, self.kommunetype, self.kommune,
+            w.HBox([self.foedt_fra, self.foedt_til]), w.HBox([self.doed_fra, self.doed_til]),
+            w.HBox([self.kjoenn, self.sivilstand]), self.borgerskap, self.deler, self.navn, self.vis_id,
+            self.panel,
+        ])
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for ``freg_nb.read_tailored_extract`` (nothing checked here)."""
+        kommune = _kommune_value(self.kommune.value)
+        deler = [p.strip() for p in self.deler.value.split(",") if p.strip()] or None
+        return {
+            "role": self.rolle.value,
+            "personstatustyper": list(self.status.value),
+            "bostedskommunenummer": kommune if self.kommunetype.value == "bosted" else None,
+            "oppholdskommunenummer": kommune if self.kommunetype.value == "opphold" else None,
+            "foedselsaar_fra_og_med": _blank_none(self.foedt_fra.value),
+            "foedselsaar_til_og_med": _blank_none(self.foedt_til.value),
+            "doedsaar_fra_og_med": _blank_none(self.doed_fra.value),
+            "doedsaar_til_og_med": _blank_none(self.doed_til.value),
+            "kjoenn": None if self.kjoenn.value == _ALL else self.kjoenn.value,
+            "statsborgerskap": _blank_none(self.borgerskap.value),
+            "sivilstandstype": None if self.sivilstand.value == _ALL else self.sivilstand.value,
+            "parts": deler,
+            "name": _blank_none(self.navn.value),
+            "show_ids": bool(self.vis_id.value),
+        }
+
+    def run(self):
+        """Order/resume the extract with the form's criteria; shows counts, a table sample and summaries."""
+        from freg_nb.extracts import age_pyramid_table, summarize_extract
+        from freg_nb.plots.uttrekk import age_pyramid
+
+        df = read_tailored_extract(client=self.client, **self.kwargs())
+        self.result = df
+        info = df.attrs.get("uttrekk", {})
+        display(HTML(f"<p>Uttrekket <b>{info.get('navn')}</b>: {info.get('rader')} personer "
+                     f"({info.get('feil')} feil) fra {info.get('batcher')} batcher. "
+                     f"Lagret i den private datamappen.</p>"))
+        display(df.head(10))
+        display(summarize_extract(df, by="kjoenn"))
+        if df["alder"].notna().any():
+            import matplotlib.pyplot as plt
+
+            fig = age_pyramid(age_pyramid_table(df), title=f"Aldersfordeling – {info.get('navn')}")
+            display(fig)
+            plt.close(fig)
+        return None
+
+
+def extract_form(client: Any, **parameters: Any) -> ExtractForm:
+    """Build the extract form with the notebook's parameters as starting values."""
+    return ExtractForm(client, **parameters)
