@@ -499,7 +499,7 @@ def _shared_sandbox(data_dir: Path) -> Any:
         if _sandbox_handle is None:
             from freg_nb import sandbox
 
-            _sandbox_handle = sandbox.start_sandbox(data_dir=data_dir / "sandbox")
+            _sandbox_handle = sandbox.start_sandbox(data_dir=data_dir)  # its PKI goes to data_dir/sandbox/
         return _sandbox_handle
 
 
