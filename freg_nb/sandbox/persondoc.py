@@ -712,3 +712,35 @@ def render(pop: Population, i: int, elements, *, med_hjemmel: bool, historikk: b
             continue
         doc[name] = vs[0] if name in _SINGLE else vs
     return doc
+
+
+def version_starts(pop: Population, i: int) -> list[int]:
+    """Registration moments of every element version of person i (all elements, with history)."""
+    ctx = _Ctx(pop, i)
+    out = set()
+    for b in _BUILDERS.values():
+        for start, _end, _endday, _d in b(ctx):
+            out.add(start)
+        for _start, end, _endday, _d in b(ctx):
+            if end is not None:
+                out.add(end)
+    return sorted(t for t in out if t < pop.ref_ts)
+
+
+def element_version_at(pop: Population, i: int, element: str, ts: int) -> dict | None:
+    """The version of one element that started exactly at ``ts`` (else the one valid then), as an
+    event's ``Registerdata`` content: without ``erGjeldende``."""
+    b = _BUILDERS.get(element)
+    if b is None:
+        return None
+    best = None
+    for start, end, _endday, d in b(_Ctx(pop, i)):
+        if start == ts:
+            best = d
+            break
+        if start <= ts and (end is None or end > ts):
+            best = d
+    if best is None:
+        return None
+    best = {k: v for k, v in best.items() if k != "erGjeldende"}
+    return best

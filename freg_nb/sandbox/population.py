@@ -428,47 +428,23 @@ class Population:
 
     def change_times(self, i: int) -> list[int]:
         """Sorted registration moments of all of person i's versions (before the reference moment)."""
-        out = []
-        for kind, salt in self.CHANGE_KINDS.items():
-            d = int(self.change_days(kind)[i])
-            if d >= 0:
-                out.append(self.reg_ts(i, d, salt))
-        for c in self.kids_of(i).tolist():
-            out.append(self.reg_ts(c, int(self.first[c]), 1))
-        return sorted(t for t in set(out) if t < self.ref_ts)
+        from .persondoc import version_starts
 
-    def latest_times(self, at_ts: int | None = None) -> np.ndarray:
-        """For every person the moment of their newest version at ``at_ts`` (-1 if not yet in the register)."""
-        t_max = self.ref_ts if at_ts is None else int(at_ts)
-        idx = np.arange(self.size, dtype=np.int64)
-        best = np.full(self.size, -1, np.int64)
-        for kind, salt in self.CHANGE_KINDS.items():
-            d = self.change_days(kind)
-            ts = np.where(d >= 0, self._reg_ts_many(idx, d, salt), -1)
-            ts[ts > t_max] = -1
-            np.maximum(best, ts, out=best)
-        kids = self._kid_list.astype(np.int64)
-        if len(kids):
-            kts = self._reg_ts_many(kids, self.first[kids], 1)
-            parents = np.repeat(np.arange(self.size), np.diff(self._kid_ptr))
-            kts[kts > t_max] = -1
-            np.maximum.at(best, parents, kts)
-        return best
+        return version_starts(self, int(i))
 
     def document_id(self, i: int) -> str:
+        """The current persondokument id (its newest version)."""
         times = self.change_times(i)
         return self._doc_codec.encode(int(i), int(times[-1]) if times else 0)
+
+    def document_id_for(self, i: int, ts: int) -> str:
+        """The id of the persondokument written by a change registered at ``ts`` (feed events)."""
+        return self._doc_codec.encode(int(i), int(ts))
 
     def document_id_at(self, i: int, ts: int) -> str:
         """The persondokument id of person i's version in force at moment ``ts``."""
         times = [t for t in self.change_times(i) if t <= ts]
         return self._doc_codec.encode(int(i), times[-1] if times else 0)
-
-    def document_ids_at(self, at_ts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(person indices, persondokument ids) of everyone in the register at ``at_ts``."""
-        best = self.latest_times(at_ts)
-        who = np.flatnonzero(best >= 0)
-        return who, self._doc_codec.encode_many(who, best[who])
 
     def decode_document_id(self, document_id: str) -> tuple[int, int] | None:
         d = self._doc_codec.decode(document_id)
@@ -476,7 +452,7 @@ class Population:
             return None
         return d
 
-    def archived(self, document_id: str, *, parts=None, med_hjemmel: bool = True, historikk: bool = True):
+    def archived(self, document_id: str, *, parts=None, med_hjemmel: bool = True, historikk: bool = False):
         """The person as they were in that document version, or None for an unknown id."""
         d = self.decode_document_id(document_id)
         if d is None:
