@@ -433,9 +433,8 @@ class ExtractProgress:
     name: str
     job_id: str
     batch: int          # the batch just completed (from 0)
-    ids_total: int      # identifiers in all completed batches
-    rows: int           # persons fetched so far
-    errors: int         # per-person errors so far
+    batches_done: int   # batches completed so far (this run and earlier ones)
+    ids_total: int      # identifiers in the completed batches (their persons are stored)
 
 
 class _Waiter:
@@ -492,7 +491,7 @@ class _Run:
 
     def __init__(self, client: Any, spec: dict, name: str | None, *, parts: list[str] | None,
                  wait_timeout: float, poll_interval: float, progress: bool,
-                 on_batch: Callable[[ExtractProgress], None] | None):
+                 on_batch: Callable[[ExtractProgress], None] | None, purpose: str | None = None):
         self.client = client
         self.spec = spec
         self.kind = spec["kind"]
@@ -505,6 +504,7 @@ class _Run:
         self.waiter = _Waiter(poll_interval, max(poll_interval, 15.0), wait_timeout)
         self.progress = progress
         self.on_batch = on_batch
+        self.purpose = purpose
         self.state: dict = {}
 
     # -- state ----------------------------------------------------------------------------
@@ -624,12 +624,25 @@ class _Run:
         self._save()
         self._order()
 
-    def _fetch(self, nr: int, ids: list[str]) -> tuple[int, int]:
-        """Fetch the persons of one batch into ``persons/<nr>/`` (cleared first); (rows, errors)."""
-        target = self._persons_dir(nr)
-        shutil.rmtree(target, ignore_errors=True)  # a half-fetched batch from an interrupted run
-        return _fetch_persons(self.client, self.kind, self.role, ids, target, self.store,
-                              parts=self.parts, bar=self._bar)
+    def _fetch(self, nr: int, ids: list[str]) -> int:
+        """Fetch the persons of one batch into ``persons/<nr>/`` with the lookup pipeline.
+
+        ``lookups.fetch_bulk`` cuts the ids into bulk calls of ≤1000 (sorted, so the chunks of a
+        batch are always the same) and runs them concurrently; chunks already stored by an
+        interrupted run are reused, so a batch is never fetched twice in part or whole.
+        Returns the number of bulk calls made.
+        """
+        from .lookups import fetch_bulk
+        from .privacy import audit
+
+        target = self.store.subdir(Path("extracts") / self.name / "persons" / f"{nr:06d}")
+        stored = {p.name for p in target.glob("*.json") if not p.name.startswith(".")}
+        if not stored:
+            audit(self.store, "uttrekk" if self.kind == "tailored" else "uttrekk-komplett", role=self.role,
+                  n_persons=len(ids), purpose=self.purpose, ids=ids if self.kind == "tailored" else ())
+        got = fetch_bulk(self.client, ids, role=self.role, parts=self.parts, folder=target, store=self.store,
+                         progress=False, reuse=stored, archived=self.kind == "complete")
+        return int(got["calls"])
 
     # -- the run --------------------------------------------------------------------------
     def run(self):
@@ -640,9 +653,8 @@ class _Run:
         self.state.pop("restarted_this_run", None)
         started = time.monotonic()
         before = self.client.stats.as_dict()
-        done_rows = sum(b["rows"] for b in self.state["batches"])
         self._bar = _Bar(self.progress, self.name, None)
-        self._bar.add(done_rows)
+        self._bar.add(sum(b["ids"] for b in self.state["batches"]))
         try:
             if not self.state.get("job_id"):
                 self._order()
@@ -661,16 +673,15 @@ class _Run:
                 if stored is None:
                     self.store.write_json(self._batch_rel(nr), ids)
                 self._bar.status(f"batch {nr}: henter {len(ids)} personer")
-                rows, errors = self._fetch(nr, ids)
-                self.state["batches"].append({"nr": nr, "ids": len(ids), "rows": rows, "errors": errors})
+                calls = self._fetch(nr, ids)
+                self.state["batches"].append({"nr": nr, "ids": len(ids), "calls": calls})
                 self.state["ids_total"] = sum(b["ids"] for b in self.state["batches"])
                 self.state["status"] = "fetching"
                 self._save()
+                self._bar.add(len(ids))
                 if self.on_batch is not None:
-                    self.on_batch(ExtractProgress(
-                        self.name, self.state["job_id"], nr, self.state["ids_total"],
-                        sum(b["rows"] for b in self.state["batches"]),
-                        sum(b["errors"] for b in self.state["batches"])))
+                    self.on_batch(ExtractProgress(self.name, self.state["job_id"], nr, len(self.state["batches"]),
+                                                  self.state["ids_total"]))
                 nr += 1
             self._bar.status("lager tabell …")
             _finish(self)
@@ -699,8 +710,13 @@ class _Run:
 # Public entry points
 
 
-def _parts_of(client: Any, parts: Sequence[str] | str | None) -> list[str] | None:
-    checked = client._parts(parts)
+def _parts_of(client: Any, role: str, parts: Sequence[str] | str | None) -> list[str] | None:
+    """The parts to fetch, checked before anything is sent (the lookup pipeline's rules: known
+    names; the role's allowed parts when known; a role without the whole person-basis gets what
+    it has of it)."""
+    from .lookups import _check_parts
+
+    checked = _check_parts(client, role, parts, False)
     return sorted(checked) if checked else None
 
 
@@ -742,6 +758,7 @@ def read_tailored_extract(
     poll_interval: float = 1.0,
     progress: bool = True,
     on_batch: Callable[[ExtractProgress], None] | None = None,
+    purpose: str | None = None,
 ) -> "pd.DataFrame":
     """Order a tailored extract (uttrekk/tilpasset) and return its persons as a DataFrame.
 
@@ -756,6 +773,7 @@ def read_tailored_extract(
     with protected addresses (fortrolig / strengt fortrolig) have their addresses blanked and are
     flagged ``adressebeskyttet``. ``wait_timeout`` bounds the total time spent waiting for batches
     that are not ready (404). ``on_batch(ExtractProgress)`` is called after each completed batch.
+    ``purpose`` is recorded in the audit log of the data folder with each batch fetched.
     ``df.attrs["uttrekk"]`` holds the job id, counts and the figures of the run.
 
     >>> import freg_nb
@@ -772,10 +790,10 @@ def read_tailored_extract(
         sivilstandstype=sivilstandstype)
     client = client or _default_client()
     _, role_name = client.resolve_role(role)
-    spec = {"kind": "tailored", "role": role_name, "criteria": criteria, "parts": _parts_of(client, parts)}
+    spec = {"kind": "tailored", "role": role_name, "criteria": criteria, "parts": _parts_of(client, role, parts)}
     _check_run_options(wait_timeout, poll_interval)
     run = _Run(client, spec, name, parts=spec["parts"], wait_timeout=wait_timeout, poll_interval=poll_interval,
-               progress=progress, on_batch=on_batch)
+               progress=progress, on_batch=on_batch, purpose=purpose)
     state, _fresh = run.run()
     return _result(run, state, show_ids=show_ids)
 
@@ -792,6 +810,7 @@ def read_complete_extract(
     poll_interval: float = 1.0,
     progress: bool = True,
     on_batch: Callable[[ExtractProgress], None] | None = None,
+    purpose: str | None = None,
 ) -> "pd.DataFrame":
     """Order a complete extract (uttrekk/komplett) valid at ``feedsekvensnr`` and return its persons.
 
@@ -814,10 +833,10 @@ def read_complete_extract(
     client = client or _default_client()
     _, role_name = client.resolve_role(role)
     spec = {"kind": "complete", "role": role_name, "feedsekvensnr": feedsekvensnr,
-            "parts": _parts_of(client, parts)}
+            "parts": _parts_of(client, role, parts)}
     _check_run_options(wait_timeout, poll_interval)
     run = _Run(client, spec, name, parts=spec["parts"], wait_timeout=wait_timeout, poll_interval=poll_interval,
-               progress=progress, on_batch=on_batch)
+               progress=progress, on_batch=on_batch, purpose=purpose)
     state, _fresh = run.run()
     return _result(run, state, show_ids=show_ids)
 
@@ -1054,37 +1073,3 @@ def export_extract(extract: "str | pd.DataFrame", *, formats: Sequence[str] | st
             plain.to_excel(tmp, index=False, engine="openpyxl", sheet_name="uttrekk")
         out[fmt] = store.commit_temp(tmp, target)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Fetching the persons of one batch
-
-
-def _fetch_persons(client: Any, kind: str, role: str, ids: list[str], target: Path, store: Any, *,
-                   parts: list[str] | None, bar: _Bar) -> tuple[int, int]:
-    """Bulk-fetch ``ids`` (≤1000 per call, concurrently) and stream the raw answers into ``target``.
-
-    Returns (persons, per-person errors) counted from the answers.
-    """
-    import orjson
-
-    from .client import BULK_MAX
-
-    chunks = [ids[i:i + BULK_MAX] for i in range(0, len(ids), BULK_MAX)]
-    rel = Path(target).relative_to(store.path)
-    call = client.bulk_lookup if kind == "tailored" else client.bulk_archived
-
-    def one(item: tuple[int, list[str]]) -> tuple[int, int]:
-        k, chunk = item
-        body = call(role, chunk, parts=parts, raw=True)
-        entries = orjson.loads(body).get("oppslag") or []
-        if len(entries) != len(chunk):
-            raise ExtractError(f"A bulk answer held {len(entries)} entries for {len(chunk)} identifiers; "
-                               "the extract was stopped so that no one is lost. Run it again to retry the batch.")
-        store.write_bytes(rel / f"{k:04d}.json", body)
-        n_ok = sum(1 for e in entries if e.get("folkeregisterperson") is not None)
-        bar.add(len(chunk))
-        return n_ok, len(chunk) - n_ok
-
-    results = client.map(one, list(enumerate(chunks)), progress=False)
-    return sum(r[0] for r in results), sum(r[1] for r in results)

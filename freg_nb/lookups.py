@@ -602,8 +602,10 @@ def _prepare_run(store: Any, run_id: str, *, resume: bool) -> tuple[Path, set[st
 
 def fetch_bulk(client: Any, ids: Sequence[str], *, role: str, parts: Sequence[str] | None, folder: Path | str,
                store: Any = None, desc: str = "Bulkoppslag", progress: bool | None = None,
-               reuse: Iterable[str] = ()) -> dict[str, Any]:
+               reuse: Iterable[str] = (), archived: bool = False) -> dict[str, Any]:
     """Fetch ``ids`` (already validated) with bulk calls of ≤ 1000 into ``folder`` as raw answers.
+
+    ``archived=True``: the ids are document ids, fetched with bulkoppslag/arkiv (``arkiv-NNNNN.json``).
 
     The low-level step under ``lookup_persons`` (also used by extracts): ids are sorted and cut
     into chunks ``bulk-00000.json``, ``bulk-00001.json`` …; chunks named in ``reuse`` (or already
@@ -616,7 +618,8 @@ def fetch_bulk(client: Any, ids: Sequence[str], *, role: str, parts: Sequence[st
     rel = folder.relative_to(store.path)
     ordered = sorted(ids)
     chunks = [ordered[i:i + BULK_SIZE] for i in range(0, len(ordered), BULK_SIZE)]
-    names = [f"bulk-{n:05d}.json" for n in range(len(chunks))]
+    names = [f"{'arkiv' if archived else 'bulk'}-{n:05d}.json" for n in range(len(chunks))]
+    call = client.bulk_archived if archived else client.bulk_lookup
     reuse = set(reuse)
     todo = [(name, chunk) for name, chunk in zip(names, chunks) if name not in reuse]
     _, role_name = client.resolve_role(role)
@@ -624,7 +627,7 @@ def fetch_bulk(client: Any, ids: Sequence[str], *, role: str, parts: Sequence[st
 
     def one(item: tuple[str, list[str]]) -> int:
         name, chunk = item
-        body = client.bulk_lookup(role, chunk, parts=part_list, raw=True)
+        body = call(role, chunk, parts=part_list, raw=True)
         store.write_bytes(rel / name, body)
         return len(body)
 
