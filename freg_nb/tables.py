@@ -486,6 +486,8 @@ def history_table(source: Source, element: str, *, show_ids: bool = False,
     select = []
     for name, expr in fields.items():
         e = _nz(expr) if name != "verdi" else expr
+        if name == "verdi" and not show_ids:  # identifiers inside the version (a verge, …)
+            e = f"regexp_replace({e}, '\"([0-9]{{6}})[0-9]{{5}}\"', '\"\\1*****\"', 'g')"
         if name in ("adressegradering", "graderingsnivaa", "status", "kjoenn", "sivilstand",
                     "relatertPersonsRolle", "minRolleForPerson"):
             key = {"graderingsnivaa": "adressegradering", "relatertPersonsRolle": "familierelasjon",
