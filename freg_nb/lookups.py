@@ -690,7 +690,7 @@ def _build(store: Any, folder: Path, *, role_name: str, parts: list[str] | None,
     files = _answer_files(folder)
     if files:
         persons = tables.persons_table(files, show_ids=True)
-        errors = tables.errors_table(files)
+        errors = tables.errors_table(files, show_ids=True)
     else:
         persons, errors = pd.DataFrame(), pd.DataFrame()
     col = _id_column(persons)
