@@ -320,7 +320,7 @@ def _identitetsgrunnlag(ctx: _Ctx) -> list:
         v = "kontrollert"
     else:
         v = "ingenStatus"
-    return [_v(ctx, _ts(ctx, first, "created"), None, first, {"legitimasjonskontroll": v}, None, 2)]
+    return [_v(ctx, _ts(ctx, first, "created"), None, first, {"identitetsgrunnlagstatus": v}, None, 2)]
 
 
 def _status(ctx: _Ctx) -> list:

@@ -110,7 +110,8 @@ def search(pop: Population, **criteria) -> np.ndarray:
             mask &= op(year, _year(c[key], key))
     address_keys = ("adressenavn", "husnummer", "husbokstav", "postnummer", "kommunenummer", "fylkesnummer")
     if any(k in c for k in address_keys):
-        has_addr = ((pop.status == BOSATT) & ~pop.ukjent) | (pop.dnr & (pop.status == AKTIV))
+        # whoever shows a current bostedsadresse (or, D-numbers, oppholdsadresse) in the document
+        has_addr = ((~pop.dnr & (pop.status != UTFLYTTET)) | (pop.dnr & (pop.status == AKTIV))) & ~pop.ukjent
         if not _truthy(c.get("inkluderOppholdsadresse", True)):
             has_addr &= ~pop.dnr
         has_addr &= pop.prot == 0 if not med_hjemmel else pop.prot < 2
