@@ -54,6 +54,7 @@ __all__ = [
     "PERSON_BASIS",
     "PART_GROUPS",
     "allowed_parts",
+    "check_parts",
     "example_ids",
     "fetch_bulk",
     "find_person",
@@ -492,8 +493,13 @@ def _sandbox_role_parts(client: Any) -> dict[str, frozenset[str]] | None:
     return out
 
 
-def _check_parts(client: Any, role: str, parts: Sequence[str] | str | None, history: bool) -> list[str] | None:
-    """Normalised part list to send (None = Freg's default person-basis), checked locally."""
+def check_parts(client: Any, role: str, parts: Sequence[str] | str | None, history: bool = False) -> list[str] | None:
+    """The part list to send (None = Freg's default person-basis), checked before anything is sent.
+
+    Unknown part names → ``InputError``; parts the role lacks (when its parts are known, see
+    ``allowed_parts``) → ``PartNotAllowed`` naming them, the role and what it may fetch. A role
+    without the whole person-basis gets what it has of it instead of Freg's default.
+    """
     from .client import KNOWN_PARTS
 
     if isinstance(parts, str):
@@ -531,6 +537,9 @@ def _check_parts(client: Any, role: str, parts: Sequence[str] | str | None, hist
                 f"{', '.join(extra + ok)}. Choose from those, or ask the Fiks administrator to give the role "
                 "the part in Fiks forvaltning. Nothing was sent.")
     return wanted or None
+
+
+_check_parts = check_parts  # the name extracts.py uses
 
 
 def _explain_denied(e: AccessDenied, role_name: str, parts: list[str] | None) -> AccessDenied:
@@ -756,7 +765,7 @@ def lookup_persons(client: Any, ids: Any, *, role: str, parts: Sequence[str] | s
     t0 = time.monotonic()
     client = _client(client)
     role_id, role_name = client.resolve_role(role)
-    part_list = _check_parts(client, role, parts, history)
+    part_list = check_parts(client, role, parts, history)
     valid, invalid, n_in = _validate(ids)
     if not valid:
         if len(invalid):
@@ -793,7 +802,7 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
     t0 = time.monotonic()
     client = _client(client)
     role_id, role_name = client.resolve_role(role)
-    part_list = _check_parts(client, role, parts, history)
+    part_list = check_parts(client, role, parts, history)
     valid, invalid, _ = _validate([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
     if len(valid) != 1 or len(invalid):
         if len(invalid):
@@ -838,7 +847,7 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     client = _client(client)
     role_id, role_name = client.resolve_role(role)
     _check_criteria(criteria)
-    part_list = _check_parts(client, role, parts, history) if fetch else None
+    part_list = check_parts(client, role, parts, history) if fetch else None
     try:
         body = client.search(role, raw=True, **criteria)
     except AccessDenied as e:
@@ -905,7 +914,7 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
     t0 = time.monotonic()
     client = _client(client)
     role_id, role_name = client.resolve_role(role)
-    part_list = _check_parts(client, role, parts, history)
+    part_list = check_parts(client, role, parts, history)
     if "foedselsdato" in criteria:
         _check_criteria({"foedselsdato": criteria["foedselsdato"]})
     if not criteria.get("navn") and not criteria.get("foedselsdato"):
@@ -950,7 +959,7 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     t0 = time.monotonic()
     client = _client(client)
     role_id, role_name = client.resolve_role(role)
-    part_list = _check_parts(client, role, parts, False)
+    part_list = check_parts(client, role, parts, False)
     docs = [document_ids] if isinstance(document_ids, str) else list(document_ids or [])
     docs = list(dict.fromkeys(str(d).strip() for d in docs if d is not None and str(d).strip()))
     bad = [d for d in docs if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", d)]
@@ -960,23 +969,12 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     store = _store(client)
     run_id = _RUN_PREFIX + run_key(role_id, part_list, docs, kind="arkiv")
     folder, reusable = _prepare_run(store, run_id, resume=True)
-    rel = Path("raw") / run_id
-    ordered = sorted(docs)
-    chunks = [ordered[i:i + BULK_SIZE] for i in range(0, len(ordered), BULK_SIZE)]
-    todo = [(f"arkiv-{n:05d}.json", c) for n, c in enumerate(chunks) if f"arkiv-{n:05d}.json" not in reusable]
-
-    def one(item: tuple[str, list[str]]) -> None:
-        body = client.bulk_archived(role, item[1], parts=part_list, raw=True)
-        store.write_bytes(rel / item[0], body)
-
-    try:
-        client.map(one, todo, desc="Henter arkiverte dokumenter", progress=progress)
-    except AccessDenied as e:
-        raise _explain_denied(e, role_name, part_list) from None
-    store.write_json(rel / _DONE, {"role": role_name, "parts": part_list, "documents": len(docs)})
+    fetched = fetch_bulk(client, docs, role=role, parts=part_list, folder=folder, store=store, progress=progress,
+                         reuse=reusable, archived=True, desc="Henter arkiverte dokumenter")
+    store.write_json(Path("raw") / run_id / _DONE, {"role": role_name, "parts": part_list, "documents": len(docs)})
     res = _build(store, folder, role_name=role_name, parts=part_list, order=[], invalid=_validate([])[1],
-                 show_ids=show_ids, stats={"documents": len(docs), "calls": len(todo),
-                                           "calls_reused": len(chunks) - len(todo)}, ids=[])
+                 show_ids=show_ids, stats={"documents": len(docs), "calls": fetched["calls"],
+                                           "calls_reused": fetched["calls_reused"]}, ids=[])
     res.ids = list(res._row_ids)
     _audit(store, "arkiv", role_name, res.ids, purpose)
     res.stats["seconds"] = time.monotonic() - t0
