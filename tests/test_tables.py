@@ -270,3 +270,19 @@ def test_generated_population_round_trip(tmp_path):
         status = [v for v in doc.get("status", []) if v.get("erGjeldende", True)]
         if status:
             assert row.status.lower() == status[0]["status"].lower()
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_runs(tmp_path):
+    """The benchmark's --quick mode (2 000 persons) runs and reports every variant asked for."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("freg_nb.sandbox.population")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "persons_table.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--variants", "duckdb,orjson-dicts",
+                           "--cache", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line.split() for line in proc.stdout.splitlines() if line.split()}
+    assert lines["duckdb"][1] == "2,000" and lines["orjson-dicts"][1] == "2,000"
+    assert float(lines["duckdb"][2]) > 0 and float(lines["duckdb"][3]) > 0
