@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -134,6 +135,23 @@ class Settings:
     token_renew_seconds: float = 30.0
     timeout: float = 60.0
     verify: bool | str = True
+
+    def __post_init__(self) -> None:
+        # Transport rules live here, so every consumer of Settings (FregClient, TokenProvider,
+        # the doctor) inherits them: TLS verification may only be off for loopback hosts, and
+        # plain http (secrets in clear) is only allowed on loopback.
+        problems = []
+        for name, url in (("FIKS_BASE_URL", self.fiks_base_url), ("MASKINPORTEN_ISSUER", self.maskinporten_issuer)):
+            if not url or is_loopback_url(url):
+                continue
+            if self.verify is False:
+                problems.append(f"{name}: TLS verification can only be turned off for loopback "
+                                "hosts (the sandbox) — remove verify=False")
+            if urlsplit(url).scheme == "http":
+                problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) "
+                                "— use https")
+        if problems:
+            raise ConfigError(problems)
 
     # -- derived -------------------------------------------------------------------------
     @property
@@ -515,6 +533,7 @@ def connect(*, env_file: str | os.PathLike | None = None, environ: Mapping[str, 
     ``Settings`` fields (e.g. ``concurrency=4``) or client options (``transport``, ``retry``).
     """
     from .client import FregClient
+    from .store import DataDir
 
     client_kw = {k: overrides.pop(k) for k in list(overrides) if k in _CLIENT_KW}
     env = _read_environment(env_file, environ, [])
@@ -523,12 +542,20 @@ def connect(*, env_file: str | os.PathLike | None = None, environ: Mapping[str, 
         settings = load_settings(env_file, environ)
     else:
         base = load_settings(env_file, environ, require_credentials=False)
+        DataDir(base.data_dir)  # create the private folder 0700 before the sandbox writes its PKI into it
         handle = _shared_sandbox(base.data_dir)
         settings = Settings.for_sandbox(handle, data_dir=base.data_dir, concurrency=base.concurrency,
                                         small_cell=base.small_cell)
     if overrides:
         settings = settings.with_overrides(**overrides)
+    notice = DataDir(settings.data_dir).old_data_notice()
+    if notice:  # personal data should not linger: remind at every connect
+        warnings.warn(notice, OldDataWarning, stacklevel=2)
     return FregClient(settings, **client_kw)
+
+
+class OldDataWarning(UserWarning):
+    """The private data folder holds files older than the retention period (FREG_NB_RETENTION_DAYS)."""
 
 
 def new_request_id() -> str:
