@@ -959,6 +959,9 @@ def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenumm
             if "alder" not in df.columns:
                 raise InputError("summarize_extract: the table has no 'alder' column to make age groups from.")
             cols[d] = _age_band(df["alder"], age_band, max_age)
+        elif d.lower() in privacy.ID_COLUMNS or d.lower().endswith("foedselsellerdnummer"):
+            raise InputError(f"summarize_extract: {d!r} is an identifier column; an aggregate never shows "
+                             "identifiers. Count by kommunenummer, aldersgruppe, kjoenn, … instead.")
         elif d in df.columns:
             s = df[d].astype("object")
             cols[d] = s.where(s.notna() & (s.astype(str).str.strip() != ""), UNKNOWN)
