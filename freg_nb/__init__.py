@@ -63,3 +63,19 @@ from .extracts import (  # noqa: E402
 __all__ += ["read_tailored_extract", "read_complete_extract", "tailored_criteria", "summarize_extract",
             "age_pyramid_table", "export_extract", "list_extracts", "discard_extract", "ExtractProgress",
             "CriteriaWarning"]
+
+# lookups (oppslag)
+from . import lookups  # noqa: E402
+from .lookups import (  # noqa: E402
+    LookupResult,
+    example_ids,
+    find_person,
+    lookup_archived,
+    lookup_person,
+    lookup_persons,
+    read_ids,
+    search_persons,
+)
+
+__all__ += ["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
+            "lookup_archived", "read_ids", "example_ids"]

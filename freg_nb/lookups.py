@@ -997,17 +997,22 @@ def example_ids(client: Any = None, n: int = 5, *, role: str | None = None) -> l
     if not isinstance(n, int) or not 1 <= n <= 1000:
         raise InputError("n must be a whole number from 1 to 1000.")
     roles = [role] if role else list(client.settings.roles)
+    years = list(range(1945, 2025, 7))                  # spread over ages: one search per birth year
+    per_year = max(1, -(-n // len(years)))
     last: Exception | None = None
     for r in roles:
-        for year in (2010, 1990, 1970):
-            try:
-                hits = client.search(r, foedselsaarFraOgMed=year, foedselsaarTilOgMed=year + 19,
-                                     maksTreff=n).get("foedselsEllerDNummer") or []
-            except (AccessDenied, BadRequest, NotFound) as e:
-                last = e
-                break
-            if len(hits) >= n:
-                return list(hits[:n])
+        found: list[str] = []
+        try:
+            for year in years:
+                hits = client.search(r, foedselsaarFraOgMed=year, foedselsaarTilOgMed=year,
+                                     maksTreff=per_year).get("foedselsEllerDNummer") or []
+                found.extend(h for h in hits if h not in found)
+        except (AccessDenied, BadRequest, NotFound) as e:   # this role has no search: try the next
+            last = e
+            continue
+        if len(found) >= n:
+            step = len(found) / n
+            return [found[int(k * step)] for k in range(n)]
     raise InputError("Found no example persons in the sandbox" + (f" ({last})" if last else "") + ".")
 
 
