@@ -76,11 +76,11 @@ def mask_series(s: pd.Series, *, show: bool = False) -> pd.Series:
     if show:
         return out
     eleven = out.str.fullmatch(r"[0-9]{11}").fillna(False).astype(bool)
-    head = out.str.slice(0, 6) + "*****"
-    stars = pd.Series("*", index=out.index, dtype=pd.StringDtype("pyarrow"))
-    lengths = out.str.len().fillna(0).astype("int64").clip(upper=11)
-    other = stars.str.repeat(lengths.tolist()) if len(out) else stars
-    result = head.where(eleven, other)
+    result = out.str.slice(0, 6) + "*****"
+    odd = (~eleven & out.notna().to_numpy()).to_numpy()
+    if odd.any():  # rare: anything that is not 11 digits is masked whole
+        lengths = out[odd].str.len().clip(upper=11)
+        result[odd] = ["*" * int(n) for n in lengths]
     return result.where(out.notna(), pd.NA).astype(pd.StringDtype("pyarrow"))
 
 
