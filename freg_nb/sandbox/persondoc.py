@@ -43,10 +43,13 @@ def _dst(year: int) -> tuple[int, int]:
     return last_sunday(3) * 86400 + 3600, last_sunday(10) * 86400 + 3600
 
 
+@lru_cache(maxsize=200_000)
+def _day_dst(day: int) -> tuple[int, int]:
+    return _dst(int(_day_str(day)[:4]))
+
+
 def _offset(ts: int) -> int:
-    day = ts // 86400
-    y = int(_day_str(day)[:4])
-    a, b = _dst(y)
+    a, b = _day_dst(ts // 86400)
     return 2 if a <= ts < b else 1
 
 
@@ -64,11 +67,12 @@ def fmt_midnight(day: int) -> str:
 
 
 class _Ctx:
-    __slots__ = ("pop", "i", "h", "seed")
+    __slots__ = ("pop", "i", "h", "seed", "history")
 
-    def __init__(self, pop: Population, i: int):
+    def __init__(self, pop: Population, i: int, history: bool = True):
         self.pop, self.i, self.seed = pop, i, pop.seed
         self.h = hash1(i, pop.seed * 7 + 3)
+        self.history = history  # False: versions that ended before the reference moment may be skipped
 
     def u(self, salt: int) -> float:
         return (hash1(self.h, salt) >> 11) * (1.0 / (1 << 53))
@@ -95,10 +99,15 @@ def _meta(ctx: _Ctx, start: int, gday: int, aarsak: str | None, salt: int) -> di
 
 
 def _v(ctx, start, end, gday, body, aarsak=None, salt=0, endday=None):
-    """One version: (start, end, endday, meta+body)."""
-    d = _meta(ctx, start, gday, aarsak, salt)
-    d.update(body)
-    return (start, end, endday, d)
+    """One version: (start, end, endday, gday, body, aarsak, salt); metadata is added by ``_full``
+    only for the versions that are kept."""
+    return (start, end, endday, gday, body, aarsak, salt)
+
+
+def _full(ctx, v) -> dict:
+    d = _meta(ctx, v[0], v[3], v[5], v[6])
+    d.update(v[4])
+    return d
 
 
 def _ts(ctx: _Ctx, day: int, kind: str) -> int:
@@ -185,7 +194,7 @@ def _bostedsadresse(ctx: _Ctx) -> list:
     if n_prev:
         bounds[1:-1] = sorted(max(first + 1, b - ctx.r(270 + k, 200)) for k, b in enumerate(bounds[1:-1]))
     prev_end = None
-    for j in range(n_prev):
+    for j in range(n_prev if ctx.history else 0):
         d0, d1 = bounds[j], bounds[j + 1]
         kom, st, nr, bk, key = _earlier_address(pop, ctx, j)
         s = _ts(ctx, d0, "created") if j == 0 else ctx.pop.reg_ts(i, d0, 40 + j)
@@ -668,14 +677,16 @@ _BUILDERS = {
 _SINGLE = frozenset({"doedsfall", "falskIdentitet"})  # objects, not lists, in the v1.5 schema
 
 
-def _as_of(versions: list, at_ts: int, historikk: bool, med_hjemmel: bool, name: str) -> list:
+def _as_of(ctx, versions: list, at_ts: int, historikk: bool, med_hjemmel: bool, name: str) -> list:
     out = []
-    for start, end, endday, d in versions:
+    for v in versions:
+        start, end, endday = v[0], v[1], v[2]
         if start > at_ts:
             continue
         current = end is None or end > at_ts
         if not current and not historikk:
             continue
+        d = _full(ctx, v)
         if not med_hjemmel:
             if name == "status" and d.get("status") not in PUBLIC_STATUS:
                 continue
@@ -695,7 +706,7 @@ def _as_of(versions: list, at_ts: int, historikk: bool, med_hjemmel: bool, name:
 
 
 def render(pop: Population, i: int, elements, *, med_hjemmel: bool, historikk: bool, at_ts: int) -> dict:
-    ctx = _Ctx(pop, i)
+    ctx = _Ctx(pop, i, history=historikk or at_ts < pop.ref_ts)
     doc: dict = {}
     protected = med_hjemmel is False and pop.prot[i] and pop.prot_day[i] >= 0 and \
         pop.reg_ts(i, int(pop.prot_day[i]), Population.CHANGE_KINDS["protection"]) <= at_ts
@@ -707,7 +718,7 @@ def render(pop: Population, i: int, elements, *, med_hjemmel: bool, historikk: b
         b = _BUILDERS.get(name)
         if b is None:
             continue
-        vs = _as_of(b(ctx), at_ts, historikk, med_hjemmel, name)
+        vs = _as_of(ctx, b(ctx), at_ts, historikk, med_hjemmel, name)
         if not vs:
             continue
         doc[name] = vs[0] if name in _SINGLE else vs
@@ -719,11 +730,10 @@ def version_starts(pop: Population, i: int) -> list[int]:
     ctx = _Ctx(pop, i)
     out = set()
     for b in _BUILDERS.values():
-        for start, _end, _endday, _d in b(ctx):
-            out.add(start)
-        for _start, end, _endday, _d in b(ctx):
-            if end is not None:
-                out.add(end)
+        for v in b(ctx):
+            out.add(v[0])
+            if v[1] is not None:
+                out.add(v[1])
     return sorted(t for t in out if t < pop.ref_ts)
 
 
@@ -733,14 +743,15 @@ def element_version_at(pop: Population, i: int, element: str, ts: int) -> dict |
     b = _BUILDERS.get(element)
     if b is None:
         return None
+    ctx = _Ctx(pop, i)
     best = None
-    for start, end, _endday, d in b(_Ctx(pop, i)):
+    for v in b(ctx):
+        start, end = v[0], v[1]
         if start == ts:
-            best = d
+            best = v
             break
         if start <= ts and (end is None or end > ts):
-            best = d
+            best = v
     if best is None:
         return None
-    best = {k: v for k, v in best.items() if k != "erGjeldende"}
-    return best
+    return {k: x for k, x in _full(ctx, best).items() if k != "erGjeldende"}

@@ -100,33 +100,33 @@ class Population:
 
     # ------------------------------------------------------------------ construction
     def _draw(self, rng, n, ref, pk):
-        idx = np.arange(n, dtype=np.int64)
-        age = rng.choice(106, size=n, p=_age_weights())
-        birth = (ref - age * YEAR - rng.random(n) * YEAR).astype(np.int32)
+        idx = np.arange(n, dtype=np.int32)
+        age = rng.choice(106, size=n, p=_age_weights()).astype(np.int16)
+        birth = (ref - age * YEAR - rng.random(n, dtype=np.float32) * YEAR).astype(np.int32)
         birth = np.minimum(birth, ref - 1)
-        male = rng.random(n) < 0.5
-        dnr = (rng.random(n) < 0.05) & (age >= 18) & (age <= 70)
+        male = rng.random(n, dtype=np.float32) < 0.5
+        dnr = (rng.random(n, dtype=np.float32) < 0.05) & (age >= 18) & (age <= 70)
         # first day in the register: birth, immigration or the D-number's issue
         first = birth.copy()
-        imm = (~dnr) & (rng.random(n) < 0.16) & (age >= 1)
+        imm = (~dnr) & (rng.random(n, dtype=np.float32) < 0.16) & (age >= 1)
         lo = np.maximum(birth + 365, ref - int(45 * YEAR))
         imm &= lo < ref - 2
-        immig = np.where(imm, lo + (rng.random(n) ** 0.7) * (ref - 1 - lo), -1).astype(np.int32)
+        immig = np.where(imm, lo + (rng.random(n, dtype=np.float32) ** 0.7) * (ref - 1 - lo), -1).astype(np.int32)
         first = np.where(imm, immig, first)
         dlo = np.maximum(birth + int(18 * YEAR), ref - int(12 * YEAR))
         dnr &= dlo < ref - 2
-        first = np.where(dnr, (dlo + rng.random(n) * (ref - 1 - dlo)).astype(np.int32), first)
+        first = np.where(dnr, (dlo + rng.random(n, dtype=np.float32) * (ref - 1 - dlo)).astype(np.int32), first)
         # deaths (kept in the register, mostly old people, during the last 15 years)
         pdead = np.where(age > 60, 0.01 + 0.75 * ((age - 60) / 45.0) ** 2, 0.004)
-        dead = (~dnr) & (rng.random(n) < pdead) & (first < ref - 2)
+        dead = (~dnr) & (rng.random(n, dtype=np.float32) < pdead) & (first < ref - 2)
         span = np.minimum(15 * 365, ref - 1 - first)
-        death = np.where(dead, ref - 1 - (rng.random(n) * span).astype(np.int32), -1).astype(np.int32)
+        death = np.where(dead, ref - 1 - (rng.random(n, dtype=np.float32) * span).astype(np.int32), -1).astype(np.int32)
         end = np.where(dead, death, ref).astype(np.int32)  # last day alive (exclusive) or ref
 
         # couples: women and men of similar age, paired by rank of a noisy birth date
         adult = (~dnr) & (age >= 20)
         pc = np.where(age < 26, 0.3, np.where(age < 75, 0.68, 0.5))
-        cand = adult & (rng.random(n) < pc)
+        cand = adult & (rng.random(n, dtype=np.float32) < pc)
         wi, mi = idx[cand & ~male], idx[cand & male]
         m = min(len(wi), len(mi))
         wi, mi = rng.permutation(wi)[:m], rng.permutation(mi)[:m]
@@ -155,10 +155,18 @@ class Population:
         women = women[np.argsort(birth[women], kind="stable")]
         men = idx[(~dnr) & male]
         men = men[np.argsort(birth[men], kind="stable")]
-        kid = (~dnr) & (age < 52) & (rng.random(n) < 0.88) & ~(imm & (immig - birth > 16 * YEAR))
+        kid = (~dnr) & (age < 52) & (rng.random(n, dtype=np.float32) < 0.88) & ~(imm & (immig - birth > 16 * YEAR))
         kids = idx[kid]
-        target = birth[kids] - (21 + 18 * rng.random(len(kids)) ** 1.3) * YEAR
-        mo = women[np.clip(np.searchsorted(birth[women], target), 0, len(women) - 1)]
+        dmin = int(birth.min())
+        wtab = np.searchsorted(birth[women], np.arange(dmin, ref + 1))  # first woman born on/after each day
+        mtab = np.searchsorted(birth[men], np.arange(dmin, ref + 1))
+
+        def pick(table, pool, target):
+            t = np.clip(target.astype(np.int64) - dmin, 0, len(table) - 1)
+            return pool[np.minimum(table[t], len(pool) - 1)]
+
+        target = birth[kids] - (21 + 18 * rng.random(len(kids), dtype=np.float32) ** 1.3) * YEAR
+        mo = pick(wtab, women, target)
         gap = birth[kids] - birth[mo]
         ok = (gap > 17 * YEAR) & (gap < 46 * YEAR) & ((death[mo] < 0) | (death[mo] > birth[kids])) \
             & (first[mo] <= first[kids])
@@ -168,8 +176,8 @@ class Population:
         sp = spouse[mo]
         with_partner = (sp >= 0) & (union[mo] <= birth[kids] + 270) & ((divorce[mo] < 0) | (divorce[mo] > birth[kids])) \
             & ((death[np.maximum(sp, 0)] < 0) | (death[np.maximum(sp, 0)] > birth[kids] - 270))
-        target = birth[kids] - (24 + 20 * rng.random(len(kids))) * YEAR
-        other = men[np.clip(np.searchsorted(birth[men], target), 0, len(men) - 1)]
+        target = birth[kids] - (24 + 20 * rng.random(len(kids), dtype=np.float32)) * YEAR
+        other = pick(mtab, men, target)
         ogap = birth[kids] - birth[other]
         ook = (rng.random(len(kids)) < 0.75) & (ogap > 18 * YEAR) & (ogap < 60 * YEAR) \
             & ((death[other] < 0) | (death[other] > birth[kids])) & (first[other] <= first[kids])
@@ -195,20 +203,20 @@ class Population:
         is_head = (head == idx) & member
         # emigration per household
         elo = np.maximum(hfirst, hunion) + 30
-        emig_h = is_head & (rng.random(n) < 0.035) & (elo < ref - 2)
-        emig_day_h = np.where(emig_h, elo + (rng.random(n) ** 0.8) * (ref - 1 - elo), -1).astype(np.int32)
+        emig_h = is_head & (rng.random(n, dtype=np.float32) < 0.035) & (elo < ref - 2)
+        emig_day_h = np.where(emig_h, elo + (rng.random(n, dtype=np.float32) ** 0.8) * (ref - 1 - elo), -1).astype(np.int32)
         emig = np.where(member, emig_day_h[head], -1).astype(np.int32)
         status = np.full(n, BOSATT, np.int8)
         status[emig >= 0] = UTFLYTTET
         status[dead] = DOED
         hsize = np.bincount(head[member], minlength=n)
         single = is_head & (hsize == 1) & (emig < 0) & (age >= 18)
-        r = rng.random(n)
+        r = rng.random(n, dtype=np.float32)
         status[single & (r < 0.001)] = OPPHOERT
         status[single & (r >= 0.001) & (r < 0.0014)] = FORSVUNNET
         status[single & (r >= 0.0014) & (r < 0.002)] = IKKEBOSATT
         inaktiv_day = np.full(n, -1, np.int32)
-        dn_inakt = dnr & (rng.random(n) < 0.45) & (first < ref - 60)
+        dn_inakt = dnr & (rng.random(n, dtype=np.float32) < 0.45) & (first < ref - 60)
         status[dnr] = AKTIV
         status[dn_inakt] = INAKTIV
         inaktiv_day[dn_inakt] = (first[dn_inakt] + 30 + rng.random(dn_inakt.sum()) * (ref - 31 - first[dn_inakt]))
@@ -240,9 +248,9 @@ class Population:
         # women took the husband's surname; a few changed surname for other reasons
         na, nn = len(names.adjectives()), len(names.nouns())
         fornavn = rng.integers(0, na, n).astype(np.int16)
-        mellom = np.where(rng.random(n) < 0.12, rng.integers(0, nn, n), -1).astype(np.int16)
+        mellom = np.where(rng.random(n, dtype=np.float32) < 0.12, rng.integers(0, nn, n), -1).astype(np.int16)
         own = rng.integers(0, nn, n).astype(np.int16)
-        took = married & ~male & (spouse >= 0) & (rng.random(n) < 0.45)
+        took = married & ~male & (spouse >= 0) & (rng.random(n, dtype=np.float32) < 0.45)
         par2 = np.where(mother >= 0, mother, father)
         has_par = par2 >= 0
         birthname = own.copy()
@@ -252,7 +260,7 @@ class Population:
             cur = birthname.copy()
             cur[took] = birthname[spouse[took]]
         name_day = np.where(took, union, -1).astype(np.int32)
-        other_change = (~took) & (rng.random(n) < 0.01) & (first < end - 400)
+        other_change = (~took) & (rng.random(n, dtype=np.float32) < 0.01) & (first < end - 400)
         name_day[other_change] = (first[other_change] + 365 + rng.random(other_change.sum())
                                   * (end[other_change] - first[other_change] - 400)).astype(np.int32)
         cur[other_change] = rng.integers(0, nn, other_change.sum())
@@ -264,7 +272,7 @@ class Population:
         nf = len(names.COUNTRIES)
         foreign = rng.choice(nf, size=n, p=names.foreign_weights()).astype(np.int16)
         born_abroad = imm | dnr
-        cit = np.where(born_abroad & ((rng.random(n) < 0.6) | dnr), foreign, -1).astype(np.int16)
+        cit = np.where(born_abroad & ((rng.random(n, dtype=np.float32) < 0.6) | dnr), foreign, -1).astype(np.int16)
         natur_day = np.where(imm & (cit < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
         natur_day[natur_day <= immig] = -1
         sivil = np.where(age >= 18, UGIFT, UGIFT).astype(np.int8)
@@ -276,12 +284,12 @@ class Population:
         sivil[widow] = ENKE
         widow_day = np.where(widow, death[np.maximum(spouse, 0)], -1).astype(np.int32)
         lone = (spouse < 0) & (age >= 40) & ~dnr
-        r2 = rng.random(n)
+        r2 = rng.random(n, dtype=np.float32)
         sivil[lone & (r2 < 0.14)] = SKILT
         sivil[lone & (age >= 70) & (r2 > 0.8)] = ENKE
 
         # guardianship (vergemål) for some old and some young adults
-        verge = (~dnr) & (death < 0) & (((age >= 80) & (rng.random(n) < 0.02)) | (rng.random(n) < 0.0015)) & (age >= 18)
+        verge = (~dnr) & (death < 0) & (((age >= 80) & (rng.random(n, dtype=np.float32) < 0.02)) | (rng.random(n, dtype=np.float32) < 0.0015)) & (age >= 18)
 
         self.age = age.astype(np.int8)
         self.birth, self.male, self.dnr, self.first = birth, male, dnr, first.astype(np.int32)
@@ -302,51 +310,63 @@ class Population:
         pairs_c = np.concatenate([idx[mother >= 0], idx[father >= 0]]).astype(np.int32)
         o = np.argsort(pairs_p, kind="stable")
         self._kid_list = pairs_c[o]
-        self._kid_ptr = np.searchsorted(pairs_p[o], np.arange(n + 1)).astype(np.int64)
+        self._kid_ptr = np.searchsorted(pairs_p[o], np.arange(n + 1)).astype(np.int32)
 
     def _mint_identifiers(self, rng):
         n = self.size
+        i32 = np.int32
         bdate = self.birth.astype("datetime64[D]")
-        y = bdate.astype("datetime64[Y]").astype(np.int64) + 1970
-        mth = (bdate.astype("datetime64[M]").astype(np.int64) % 12) + 1
-        day = (bdate - bdate.astype("datetime64[M]")).astype(np.int64) + 1
-        dd = day + np.where(self.dnr, 40, 0)
-        mm = mth + 80  # synthetic
-        yy = y % 100
-        lo = np.where(y >= 2000, 500, np.where(y >= 1940, 0, 0))
-        span = np.where(y >= 2000, 500, 500)
-        rule2032 = rng.random(n) < 0.012
-        rem = np.where(rule2032, rng.integers(1, 4, n), 0)
-        head = (dd * 10000 + mm * 100 + yy) * 1000
-        indiv = lo + rng.integers(0, span)
-        todo = np.ones(n, bool)
-        first9 = np.zeros(n, np.int64)
-        k12 = np.zeros(n, np.int64)
-        for _ in range(60):
-            t = np.flatnonzero(todo)
-            if len(t) == 0:
-                break
-            indiv[t] = lo[t] + rng.integers(0, span[t])
-            f9 = head[t] + indiv[t]
-            digits = (f9[:, None] // (10 ** np.arange(8, -1, -1))) % 10
-            s1 = digits @ _W1
-            k1 = (rem[t] - s1) % 11
-            k2 = (-(digits @ _W2 + 2 * k1)) % 11
-            first9[t] = f9
-            k12[t] = k1 * 10 + k2
+        months = bdate.astype("datetime64[M]")
+        y = (months.astype("datetime64[Y]").astype(i32) + 1970).astype(i32)
+        dd = ((bdate - months).astype(i32) + 1 + np.where(self.dnr, 40, 0)).astype(i32)
+        mm = (months.astype(np.int64) % 12 + 81).astype(i32)  # month + 80: synthetic
+        del bdate, months
+        yy = (y % 100).astype(i32)
+        century = (y >= 2000).astype(i32)  # 1900s: individual 000-499, 2000s: 500-999
+        del y
+        rule2032 = rng.random(n, dtype=np.float32) < 0.012
+        rem = np.where(rule2032, rng.integers(1, 4, n, dtype=i32), 0).astype(i32)
+        date6 = dd * 10000 + mm * 100 + yy
+        # weighted digit sums of the six date digits (k1 weights 3 7 6 1 8 9, k2 weights 5 4 3 2 7 6)
+        s1_date = (3 * (dd // 10) + 7 * (dd % 10) + 6 * (mm // 10) + (mm % 10) + 8 * (yy // 10) + 9 * (yy % 10)).astype(i32)
+        s2_date = (5 * (dd // 10) + 4 * (dd % 10) + 3 * (mm // 10) + 2 * (mm % 10) + 7 * (yy // 10) + 6 * (yy % 10)).astype(i32)
+        del dd, mm, yy
+        # unique by construction: within a (date, century) group, member r takes slot r, then
+        # r + g, r + 2g, ... (g = group size) while its check digits are impossible
+        key = date6 * 2 + century
+        order = np.argsort(key, kind="stable").astype(i32)
+        skey = key[order]
+        starts = np.flatnonzero(np.r_[True, skey[1:] != skey[:-1]]).astype(i32)
+        del skey
+        sizes = np.diff(np.r_[starts, n]).astype(i32)
+        rank = np.empty(n, i32)
+        rank[order] = np.arange(n, dtype=i32) - np.repeat(starts, sizes)
+        g = np.empty(n, i32)
+        g[order] = np.repeat(sizes, sizes)
+        del order, starts, sizes
+        offset = (hash64(key, self.seed) % np.uint64(500)).astype(i32)
+        del key
+        first9 = np.zeros(n, i32)
+        k12 = np.zeros(n, np.int8)
+        step = np.zeros(n, i32)
+        todo = np.arange(n, dtype=i32)
+        while len(todo):
+            slot = rank[todo] + step[todo] * g[todo]
+            if slot.max(initial=0) >= 500:  # pragma: no cover - needs an absurdly dense population
+                raise RuntimeError("too many persons per birth date to mint unique identifiers")
+            indiv = 500 * century[todo] + (slot * 173 + offset[todo]) % 500
+            i1, i2, i3 = indiv // 100, indiv // 10 % 10, indiv % 10
+            k1 = (rem[todo] - s1_date[todo] - 4 * i1 - 5 * i2 - 2 * i3) % 11
+            k2 = (-(s2_date[todo] + 5 * i1 + 4 * i2 + 3 * i3 + 2 * k1)) % 11
+            first9[todo] = date6[todo] * 1000 + indiv
+            k12[todo] = k1 * 10 + k2
             bad = (k1 == 10) | (k2 == 10)
-            todo[:] = False
-            todo[t[bad]] = True
-            # duplicates of the first nine digits: keep the first holder, redraw the others
-            _, first_pos = np.unique(first9, return_index=True)
-            dup = np.ones(n, bool)
-            dup[first_pos] = False
-            todo |= dup
-        else:  # pragma: no cover - needs an absurdly dense population
-            raise RuntimeError("could not mint unique identifiers")
+            step[todo[bad]] += 1
+            todo = todo[bad]
+        first9 = first9.astype(np.int64)
         self.ident = first9 * 100 + k12
         self.rule2032 = rule2032
-        self._order = np.argsort(self.ident, kind="stable").astype(np.int32)
+        self._order = np.argsort(self.ident).astype(np.int32)
         self._sorted = self.ident[self._order]
         # spot-check against the reference implementation
         for i in (0, n // 2, n - 1):

@@ -18,7 +18,7 @@ P = "folkeregisteret.tilgjengeliggjoering.person.v1."
 
 @pytest.fixture(scope="module")
 def pop():
-    return Population(seed=7, size=6000, reference_date=REF)
+    return Population(seed=7, size=4000, reference_date=REF)
 
 
 @pytest.fixture(scope="module")
@@ -338,16 +338,26 @@ def _validator(name):
         ok = re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", v)
         return not isinstance(v, str) or bool(ok and datetime.fromisoformat(v.replace("Z", "+00:00")))
 
-    schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
-    return jsonschema.Draft7Validator(schema, format_checker=checker)
+    schemas = spec["components"]["schemas"]
+
+    def inline(node, depth=0):  # resolve $refs once: validation is then fast
+        if isinstance(node, dict):
+            if "$ref" in node and depth < 30:
+                return inline(schemas[node["$ref"].rsplit("/", 1)[-1]], depth + 1)
+            return {k: inline(v, depth) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v, depth) for v in node]
+        return node
+
+    return jsonschema.Draft7Validator(inline(schemas[name]), format_checker=checker)
 
 
 def test_documents_validate_against_the_spec(big):
     v = _validator(P + "Folkeregisterperson")
     rng = np.random.default_rng(0)
-    sample = np.concatenate([rng.choice(len(big), 420, replace=False), np.flatnonzero(big.prot > 0)[:20],
-                             np.flatnonzero(big.dnr)[:20], np.flatnonzero(big.status == 1)[:20],
-                             np.flatnonzero(big.status == 2)[:20], np.flatnonzero(big.verge)[:10]])
+    sample = np.concatenate([rng.choice(len(big), 180, replace=False), np.flatnonzero(big.prot > 0)[:15],
+                             np.flatnonzero(big.dnr)[:15], np.flatnonzero(big.status == 1)[:15],
+                             np.flatnonzero(big.status == 2)[:15], np.flatnonzero(big.verge)[:10]])
     for i in sample.tolist():
         for hj in (True, False):
             doc = big.document(i, parts=set(ELEMENTS), med_hjemmel=hj, historikk=True)
