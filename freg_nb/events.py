@@ -350,7 +350,7 @@ class _FeedState:
         tmp = self.store.temp_path(target)
         con.register("ranges", ranges)
         files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in ranges["file"]) + "]"
-        con.execute(f"""
+        rows = con.execute(f"""
             COPY (
               SELECT j.sekvensnummer AS sekvensnummer,
                      '{self.name.replace("'", "''")}' AS role,
@@ -364,9 +364,8 @@ class _FeedState:
               JOIN ranges r ON j.filename = r.file AND j.sekvensnummer BETWEEN r.lo AND r.hi
               ORDER BY j.sekvensnummer
             ) TO '{tmp.as_posix()}' (FORMAT parquet, COMPRESSION zstd)
-        """).fetchall()
+        """).fetchall()[0][0]  # COPY answers the number of rows written
         con.unregister("ranges")
-        rows = con.execute(f"SELECT count(*) FROM read_parquet('{tmp.as_posix()}')").fetchall()[0][0]
         self.store.commit_temp(tmp, target)
         self.state["parts"].append({"file": name, "from": int(lo), "to": int(upto), "rows": int(rows)})
         self.state["next"] = int(upto) + 1
@@ -462,18 +461,29 @@ def sync_events(client, role: str, *, start_seq: int | None = None, end_seq: int
     def submit(s: int) -> None:
         inflight[pool.submit(_fetch_page, client, role, s, fs.raw_dir)] = s
 
-    def flush() -> None:
-        nonlocal assigned, last_flush
+    committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="freg-nb-commit")
+    commits: list[Future] = []
+
+    def commit(batch: list[tuple[_Page, int, int]]) -> None:
+        result.rows_added += fs.commit(con, batch, batch[-1][2])
+        for p, _, _ in batch:
+            p.path.unlink(missing_ok=True)
+
+    def flush(*, wait_all: bool = False) -> None:
+        """Hand the assigned pages to the committer thread (Parquet + checkpoint, in order), so
+        flattening overlaps with fetching; re-raise a failed commit."""
+        nonlocal assigned, last_flush, commits
         if assigned:
-            upto = assigned[-1][2]
-            result.rows_added += fs.commit(con, assigned, upto)
-            for p, _, _ in assigned:
-                p.path.unlink(missing_ok=True)
+            commits.append(committer.submit(commit, assigned))
             assigned = []
         last_flush = time.monotonic()
+        for f in [f for f in commits if f.done() or wait_all]:
+            f.result()
+            commits.remove(f)
 
     try:
         submit(begin)
+        next_start = begin + stride
         while frontier <= end_seq:
             # 1. extend the frontier with pages that cover it
             progressed = True
@@ -528,19 +538,20 @@ def sync_events(client, role: str, *, start_seq: int | None = None, end_seq: int
                     spans.append(page.last - page.start + 1)
                     spans = spans[-4 * conc:]
                     stride = max(PAGE_SIZE, min(spans))
-        flush()
+        flush(wait_all=True)
         if open_ended:
             _remember_tail(client, role, fs, end_seq)
     except BaseException:
         for fut in inflight:
             fut.cancel()
         try:  # keep what is complete and contiguous (the checkpoint stays exact)
-            flush()
+            flush(wait_all=True)
         except BaseException:
             log.warning("feed %s: could not save the last pages; they will be fetched again", fs.name)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        committer.shutdown(wait=True)
         con.close()
         if bar is not None:
             bar.close()
@@ -762,11 +773,18 @@ def event_files(source, roles: str | Sequence[str] | None = None) -> list[Path]:
     return out
 
 
+_EMPTY_EVENTS = ("SELECT NULL::BIGINT AS sekvensnummer, NULL::VARCHAR AS role, NULL::VARCHAR AS hendelsetype, "
+                 "NULL::TIMESTAMPTZ AS ajourholdstidspunkt, NULL::DATE AS dato, "
+                 "NULL::VARCHAR AS folkeregisteridentifikator, NULL::VARCHAR AS hendelsesdokument, "
+                 "NULL::VARCHAR AS persondokument WHERE FALSE")
+
+
 def _query(files: Sequence[Path], sql: str, params: dict | None = None) -> pd.DataFrame:
     con = duckdb.connect()
     try:
         lst = "[" + ", ".join("'" + Path(f).as_posix().replace("'", "''") + "'" for f in files) + "]"
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({lst}, union_by_name=true)")
+        view = f"SELECT * FROM read_parquet({lst}, union_by_name=true)" if files else _EMPTY_EVENTS
+        con.execute(f"CREATE VIEW events AS {view}")
         return con.execute(sql, params or {}).df()
     finally:
         con.close()
@@ -1021,9 +1039,10 @@ def event_changes(client, role: str, *, start: Any = None, end: Any = None,
                                'hendelse': 'STRUCT(hendelsestype VARCHAR, hendelsetype VARCHAR, egenskapshendelse STRUCT(entitet VARCHAR, entitetsendring VARCHAR)[])'}}) j
             ),
             kinds AS (
-                SELECT DISTINCT doc, hendelsetype,
-                       coalesce(unnest(CASE WHEN len(items) > 0 THEN items END).entitetsendring, '(ingen)') AS entitetsendring
-                FROM docs
+                SELECT DISTINCT doc, hendelsetype, coalesce(e.entitetsendring, '(ingen)') AS entitetsendring
+                FROM (SELECT doc, hendelsetype, unnest(items) AS e FROM docs WHERE len(items) > 0)
+                UNION ALL
+                SELECT doc, hendelsetype, '(ingen)' FROM docs WHERE items IS NULL OR len(items) = 0
             )
             SELECT hendelsetype, entitetsendring, count(*)::BIGINT AS n FROM kinds GROUP BY ALL
         """).df()
@@ -1047,7 +1066,8 @@ def event_changes(client, role: str, *, start: Any = None, end: Any = None,
     order += sorted(set(long["entitetsendring"]) - set(order))
     wide = long.pivot_table(index="hendelsetype", columns="entitetsendring", values="n", aggfunc="sum",
                             fill_value=0).reindex(columns=order, fill_value=0).astype("int64")
-    wide = wide.join(per_type.set_index("hendelsetype")["sample"].astype("int64"))
+    wide = per_type.set_index("hendelsetype")[["sample"]].astype("int64").join(wide, how="left")
+    wide = wide.fillna(0).astype("int64")[[*order, "sample"]]
     wide = wide.sort_values("sample", ascending=False)
     wide.columns.name = None
     if suppress and len(wide):

@@ -141,7 +141,7 @@ def type_week_heatmap(volumes: pd.DataFrame, *, role: str | None = None, top: in
     periods = pd.DatetimeIndex(sorted(v["period"].unique()))
     monthly = len(periods) > 1 and (periods[1:] - periods[:-1]).min() >= pd.Timedelta(days=28)
     if not monthly:
-        v = v.assign(period=v["period"] - pd.to_timedelta(v["period"].dt.weekday, unit="D"))
+        v = v.assign(period=v["period"] - pd.to_timedelta(v["period"].dt.day_of_week, unit="D"))
     v = _top(v, top)
     wide = v.pivot_table(index="hendelsetype", columns="period", values="events", aggfunc="sum", fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
