@@ -139,6 +139,8 @@ def child(variant: str, folder: Path) -> dict:
 
     from freg_nb import tables
 
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = start.ru_utime + start.ru_stime
     t0 = time.perf_counter()
     if variant == "duckdb":
         rows = len(tables.persons_table(folder, reference_date=REFERENCE_DATE))
@@ -154,8 +156,10 @@ def child(variant: str, folder: Path) -> dict:
     else:
         raise SystemExit(f"unknown variant {variant}")
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
-    return {"variant": variant, "seconds": seconds, "peak_mb": peak_mb, "rows": rows}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
+    peak_mb = usage.ru_maxrss / 1024  # KB on Linux
+    return {"variant": variant, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "rows": rows}
 
 
 def run_variant(variant: str, folder: Path, repeat: int) -> dict:
@@ -167,6 +171,7 @@ def run_variant(variant: str, folder: Path, repeat: int) -> dict:
             return {"variant": variant, "error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return {"variant": variant, "seconds": statistics.median(r["seconds"] for r in runs),
+            "cpu": statistics.median(r["cpu"] for r in runs),
             "peak_mb": max(r["peak_mb"] for r in runs), "rows": runs[0]["rows"], "runs": len(runs)}
 
 
@@ -197,14 +202,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{size_mb:,.0f} MB JSON); {os.cpu_count()} CPUs; median of {repeat}, peak RSS per child process")
     results = [run_variant(v, folder, repeat) for v in variants]
     ref = next((r for r in results if r["variant"] == "duckdb" and "error" not in r), None)
-    print(f"{'variant':<16}{'rows':>10}{'time s':>9}{'peak MB':>9}{'time x':>8}{'mem x':>7}")
+    print(f"{'variant':<16}{'rows':>10}{'time s':>9}{'cpu s':>8}{'peak MB':>9}{'time x':>8}{'mem x':>7}")
     for r in results:
         if "error" in r:
             print(f"{r['variant']:<16}  failed: {r['error']}")
             continue
         tx = f"{r['seconds'] / ref['seconds']:.1f}" if ref else "-"
         mx = f"{r['peak_mb'] / ref['peak_mb']:.1f}" if ref else "-"
-        print(f"{r['variant']:<16}{r['rows']:>10,}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}{tx:>8}{mx:>7}")
+        print(f"{r['variant']:<16}{r['rows']:>10,}{r['seconds']:>9.2f}{r['cpu']:>8.2f}{r['peak_mb']:>9.0f}{tx:>8}{mx:>7}")
+    print(f"load average now: {os.getloadavg()[0]:.1f} (other work on the machine inflates wall times)")
     if a.big and not a.baselines:
         print("(Python baselines skipped at 1 000 000: they need tens of GB; add --baselines to try)")
     return 0 if all("error" not in r for r in results) else 1
