@@ -754,4 +754,7 @@ def element_version_at(pop: Population, i: int, element: str, ts: int) -> dict |
             best = v
     if best is None:
         return None
-    return {k: x for k, x in _full(ctx, best).items() if k != "erGjeldende"}
+    out = {k: x for k, x in _full(ctx, best).items() if k != "erGjeldende"}
+    if "identitetsgrunnlagstatus" in out:  # the event schema (hendelse.v1) names it differently
+        out["legitimasjonskontroll"] = out.pop("identitetsgrunnlagstatus")
+    return out
