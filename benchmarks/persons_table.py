@@ -36,8 +36,15 @@ VARIANTS = ("duckdb", "duckdb-parquet", "orjson-dicts", "json_normalize")
 
 
 # ---- data -------------------------------------------------------------------------------
+CHUNK = 100_000  # one Population per 100 000 persons (it mints unique ids per birth date)
+
+
 def ensure_data(n: int, cache: Path, seed: int = 1) -> Path:
-    """``n`` persons as bulk answers of 1000, generated once (a ``complete`` marker says so)."""
+    """``n`` persons as bulk answers of 1000, generated once (a ``complete`` marker says so).
+
+    Above 100 000, the persons come from several populations (seeds ``seed``, ``seed + 1``, …);
+    the first 100 000 are the same persons as the 100 000 data set (hard-linked when present).
+    """
     import orjson
 
     sys.path.insert(0, str(REPO))
@@ -48,18 +55,26 @@ def ensure_data(n: int, cache: Path, seed: int = 1) -> Path:
     if marker.exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    pop = Population(seed=seed, size=n, reference_date=REFERENCE_DATE)
     t0 = time.perf_counter()
-    for start in range(0, n, PER_FILE):
-        target = folder / f"bulk-{start // PER_FILE:05d}.json"
-        if target.exists():
-            continue
-        oppslag = [{"foedselsEllerDNummer": pop.identifier(i),
-                    "folkeregisterperson": pop.document(i, parts=None, med_hjemmel=True, historikk=False)}
-                   for i in range(start, min(start + PER_FILE, n))]
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(orjson.dumps({"oppslag": oppslag}))
-        os.replace(tmp, target)
+    for chunk_start in range(0, n, CHUNK):
+        size = min(CHUNK, n - chunk_start)
+        pop = None
+        for start in range(0, size, PER_FILE):
+            target = folder / f"bulk-{(chunk_start + start) // PER_FILE:05d}.json"
+            if target.exists():
+                continue
+            same = cache / f"persons-{CHUNK}-seed{seed}" / target.name
+            if n > CHUNK and chunk_start == 0 and (same.parent / "complete").exists():
+                os.link(same, target)
+                continue
+            if pop is None:
+                pop = Population(seed=seed + chunk_start // CHUNK, size=size, reference_date=REFERENCE_DATE)
+            oppslag = [{"foedselsEllerDNummer": pop.identifier(i),
+                        "folkeregisterperson": pop.document(i, parts=None, med_hjemmel=True, historikk=False)}
+                       for i in range(start, min(start + PER_FILE, size))]
+            tmp = target.with_suffix(".part")
+            tmp.write_bytes(orjson.dumps({"oppslag": oppslag}))
+            os.replace(tmp, target)
     marker.write_text(str(n))
     print(f"generated {n} persons in {time.perf_counter() - t0:.0f} s into {folder}", file=sys.stderr)
     return folder
