@@ -79,3 +79,24 @@ from .lookups import (  # noqa: E402
 
 __all__ += ["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
             "lookup_archived", "read_ids", "example_ids"]
+
+# events (hendelser)
+from .events import (  # noqa: E402
+    EVENT_TYPES,
+    FeedSync,
+    NoTimestamps,
+    compare_roles,
+    event_changes,
+    event_volumes,
+    has_new_events,
+    read_events,
+    sequence_for_date,
+    sync_events,
+    top_event_types,
+    type_matrix,
+)
+
+__all__ += [
+    "EVENT_TYPES", "FeedSync", "NoTimestamps", "compare_roles", "event_changes", "event_volumes",
+    "has_new_events", "read_events", "sequence_for_date", "sync_events", "top_event_types", "type_matrix",
+]

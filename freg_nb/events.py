@@ -56,7 +56,7 @@ from freg_nb.store import DataDir
 __all__ = [
     "PAGE_SIZE", "FeedSync", "NoTimestamps", "sequence_for_date", "sync_events", "read_events",
     "has_new_events", "event_files", "event_volumes", "compare_roles", "type_matrix",
-    "top_event_types", "event_changes", "EVENT_COLUMNS",
+    "top_event_types", "event_changes", "EVENT_COLUMNS", "EVENT_TYPES",
 ]
 
 log = logging.getLogger("freg_nb")
@@ -66,6 +66,19 @@ OSLO = ZoneInfo("Europe/Oslo")
 CHECKPOINT_VERSION = 1
 EVENT_COLUMNS = ("sekvensnummer", "role", "hendelsetype", "ajourholdstidspunkt", "dato",
                  "folkeregisteridentifikator", "hendelsesdokument", "persondokument")
+EVENT_TYPES = (  # Hendelsedokument v1.4 + personErOppdatert (2024); for pickers, not for checking
+    "personErOpprettet", "personErReaktivert", "personErOpphoert", "personErViderefoertSomGjeldendeVedSammenslaaing",
+    "personErOpphoertSomDublett", "personErEndretVedSplitting", "personErGjenopprettetVedSplitting",
+    "personErDoed", "personErBosatt", "personErUtflyttet", "personErOppdatert", "endringIStatus",
+    "endringIIdentitetsgrunnlag", "endringIUtenlandskPersonidentifikasjon",
+    "endringIUtlendingsmyndighetenesIdentifikasjonsnummer", "endringILegitimasjonsdokument",
+    "endringIIdentifikasjonsnummer", "endringIFalskIdentitet", "endringIKontaktopplysningerForDoedsbo",
+    "endringIDeltBosted", "endringIFoedsel", "endringIFoedselINorge", "endringIKjoenn", "endringIFamilierelasjon",
+    "endringISivilstand", "endringIDoedsfall", "endringINavn", "endringIAdressebeskyttelse",
+    "endringIBostedsadresse", "endringIBostedsadresseUtenFlytting", "endringIOppholdsadresse",
+    "endringIInnflytting", "endringIUtflytting", "endringIBrukAvSamiskSpraak", "endringIKontaktinformasjon",
+    "endringIForeldreansvar", "endringIStatsborgerskap", "endringIOpphold", "endringIVergemaal",
+)
 _SEQ_RE = re.compile(rb'"sekvensnummer"\s*:\s*(\d+)')
 _FREQ = {"day": "day", "dag": "day", "d": "day", "week": "week", "uke": "week", "w": "week",
          "month": "month", "måned": "month", "maaned": "month", "mnd": "month", "m": "month"}
@@ -559,6 +572,11 @@ def sync_events(client, role: str, *, start_seq: int | None = None, end_seq: int
             p.path.unlink(missing_ok=True)
         for f in fs.raw_dir.iterdir():
             f.unlink(missing_ok=True)
+    if result.rows_added:
+        from freg_nb import privacy
+
+        privacy.audit(store, "hendelser-feed", role=fs.name, n_persons=result.rows_added,
+                      purpose=f"hendelser sekvens {begin}–{end_seq}")
     result.stride = stride
     result.seconds = time.monotonic() - t0
     return result

@@ -1,0 +1,107 @@
+"""The hendelser form: roles, dates, period and types in; the same calls the notebook makes.
+
+    >>> from freg_nb.widgets.hendelser import EventsForm
+    >>> form = EventsForm(fc, roller=["analyse", "skole"])   # doctest: +SKIP
+    >>> form                                                 # doctest: +SKIP
+
+The form only builds keyword arguments (``form.kwargs()``); ``form.run()`` calls
+``freg_nb.events.read_events`` and ``event_volumes`` with them and shows the charts and the table —
+exactly what a papermill run with the same parameters does. Bad input is shown as the
+``InputError`` message (what to fix), before anything is sent.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from freg_nb.events import EVENT_TYPES, event_volumes, read_events
+from freg_nb.widgets.common import STYLE, WIDE, RunPanel
+
+__all__ = ["EventsForm", "events_form"]
+
+GRANULARITET = {"dag": "day", "uke": "week", "måned": "month"}
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None  # the date picker shows it empty; read_events explains if it matters
+
+
+class EventsForm(w.VBox):
+    """Roles (multi-select), date range, granularity and a type filter; a run button; charts + table.
+
+    The keyword arguments are the notebook's parameters (same names, same meaning). After a run,
+    ``form.result`` is the volumes DataFrame and ``form.events`` the events read.
+    """
+
+    def __init__(self, client: Any, *, roller: Sequence[str] | None = None, fra_dato: Any = None,
+                 til_dato: Any = None, granularitet: str = "dag", hendelsetyper: Sequence[str] | None = None,
+                 vis_fulle_id: bool = False):
+        self.client = client
+        self.result = None
+        self.events = None
+        names = list(client.settings.roles)
+        chosen = [r for r in (roller or names) if r in names]
+        self.roller = w.SelectMultiple(options=names, value=tuple(chosen), description="Roller",
+                                       rows=min(6, max(2, len(names))), style=STYLE, layout=WIDE)
+        today = date.today()
+        self.fra = w.DatePicker(value=_as_date(fra_dato) or today - timedelta(days=7),
+                                description="Fra og med dato", style=STYLE)
+        self.til = w.DatePicker(value=_as_date(til_dato), description="Til og med dato", style=STYLE)
+        self.granularitet = w.ToggleButtons(options=list(GRANULARITET),
+                                            value=granularitet if granularitet in GRANULARITET else "dag",
+                                            description="Periode", style=STYLE)
+        self.typer = w.SelectMultiple(options=list(EVENT_TYPES),
+                                      value=tuple(t for t in (hendelsetyper or ()) if t in EVENT_TYPES),
+                                      description="Hendelsetyper", rows=8, style=STYLE, layout=WIDE)
+        self.vis_id = w.Checkbox(value=bool(vis_fulle_id), description="Vis fulle fødselsnummer", indent=False)
+        self.panel = RunPanel(self.run, label="Hent og tell hendelser", icon="bar-chart")
+        super().__init__([
+            w.HTML("<b>Hendelser per rolle</b> — tomt typefilter betyr alle typer; tom til-dato betyr til nå"),
+            self.roller, w.HBox([self.fra, self.til]), self.granularitet, self.typer, self.vis_id, self.panel,
+        ])
+
+    def kwargs(self) -> dict[str, Any]:
+        """The parameters as the notebook names them (nothing checked here)."""
+        return {
+            "roller": list(self.roller.value),
+            "fra_dato": self.fra.value.isoformat() if self.fra.value else None,
+            "til_dato": self.til.value.isoformat() if self.til.value else None,
+            "granularitet": self.granularitet.value,
+            "hendelsetyper": list(self.typer.value) or None,
+            "vis_fulle_id": bool(self.vis_id.value),
+        }
+
+    def run(self):
+        """Read the events, count them, show the charts; returns the volumes table."""
+        from freg_nb.plots.hendelser import role_lines, stacked_bars, type_week_heatmap
+
+        p = self.kwargs()
+        freq = GRANULARITET[p["granularitet"]]
+        self.events = read_events(self.client, p["roller"], start=p["fra_dato"], end=p["til_dato"],
+                                  event_types=p["hendelsetyper"], show_ids=p["vis_fulle_id"])
+        vol = event_volumes(self.client, roles=p["roller"], freq=freq, start=p["fra_dato"], end=p["til_dato"],
+                            event_types=p["hendelsetyper"])
+        self.result = vol
+        display(role_lines(vol))
+        for role in sorted(set(vol["role"].astype(str))):
+            display(stacked_bars(vol, role=role))
+        display(type_week_heatmap(vol))
+        plt.close("all")
+        return vol.pivot_table(index="period", columns=["role"], values="events", aggfunc="sum",
+                               fill_value=0, observed=True)
+
+
+def events_form(client: Any, **params: Any) -> EventsForm:
+    """An ``EventsForm`` preset with the notebook's parameters."""
+    return EventsForm(client, **params)
