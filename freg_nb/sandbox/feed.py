@@ -151,40 +151,52 @@ class EventFeed:
         p = np.concatenate(persons)
         t = np.concatenate(times)
         ty = np.concatenate(types)
+        del persons, times, types
         self.own_events = len(p)
         n = self.requested
         if len(p) > n:  # keep a random subset of the population's own changes
             keep = np.sort(rng.choice(len(p), size=n, replace=False))
             p, t, ty = p[keep], t[keep], ty[keep]
-        extra = n - len(p)
-        if extra > 0:
-            fp, ft, fty = self._fillers(rng, extra)
-            p, t, ty = np.concatenate([p, fp]), np.concatenate([t, ft]), np.concatenate([ty, fty])
-        order = np.argsort(t, kind="stable")
-        self._person = p[order].astype(np.int32)
-        self._toff = (t[order] - self.start_ts).astype(np.uint32)
-        self._type = ty[order].astype(np.uint8)
+        k = len(p)
+        person = np.empty(n, np.int32)
+        toff = np.empty(n, np.uint32)
+        etype = np.empty(n, np.uint8)
+        person[:k], toff[:k], etype[:k] = p, t - self.start_ts, ty
+        del p, t, ty
+        self._fillers(rng, person, toff, etype, k)
+        order = np.argsort(toff, kind="stable")  # radix sort on uint32
+        self._person = person[order]
+        del person
+        self._toff = toff[order]
+        del toff
+        self._type = etype[order]
+        del etype, order
         conf = np.array([name in CONFIDENTIAL_TYPES for name in TYPES])
         self._visible = ~conf[self._type]
-        self._visible_seq = np.flatnonzero(self._visible)  # positions visible uten hjemmel
+        self._visible_seq = np.flatnonzero(self._visible).astype(np.int32)  # positions visible uten hjemmel
 
-    def _fillers(self, rng, m: int):
+    def _fillers(self, rng, person, toff, etype, k: int, chunk: int = 1 << 20) -> None:
+        """Fill positions k.. with filler events (random living persons, random moments), in chunks."""
         pop = self.pop
         names_ = list(FILLER)
-        w = np.array([FILLER[k] for k in names_], dtype=float)
-        fty = np.array([T[k] for k in names_], np.uint8)[rng.choice(len(names_), size=m, p=w / w.sum())]
+        w = np.array([FILLER[x] for x in names_], dtype=float)
+        cum = np.cumsum(w / w.sum())
+        codes = np.array([T[x] for x in names_], np.uint8)
         lo_all = np.maximum(pop.first.astype(np.int64) * 86400 + 86400, self.start_ts)
-        hi_all = np.where(pop.death >= 0, pop.death.astype(np.int64) * 86400, self.end_ts)
-        hi_all = np.minimum(hi_all, self.end_ts)
-        eligible = np.flatnonzero(hi_all - lo_all > 3600)
+        hi_all = np.minimum(np.where(pop.death >= 0, pop.death.astype(np.int64) * 86400, self.end_ts), self.end_ts)
+        eligible = np.flatnonzero(hi_all - lo_all > 3600).astype(np.int32)
         if len(eligible) == 0:
-            eligible = np.arange(pop.size)
-            lo_all = np.full(pop.size, self.start_ts)
-            hi_all = np.full(pop.size, self.end_ts)
-        fp = eligible[rng.integers(0, len(eligible), m)]
-        lo, hi = lo_all[fp], hi_all[fp]
-        ft = lo + (rng.random(m) * (hi - lo)).astype(np.int64)
-        return fp.astype(np.int32), ft, fty
+            eligible = np.arange(pop.size, dtype=np.int32)
+            lo_all = np.full(pop.size, self.start_ts, np.int64)
+            hi_all = np.full(pop.size, self.end_ts, np.int64)
+        for s in range(k, len(person), chunk):
+            e = min(s + chunk, len(person))
+            m = e - s
+            etype[s:e] = codes[np.minimum(np.searchsorted(cum, rng.random(m)), len(codes) - 1)]
+            fp = eligible[rng.integers(0, len(eligible), m)]
+            person[s:e] = fp
+            lo = lo_all[fp]
+            toff[s:e] = lo + (rng.random(m) * (hi_all[fp] - lo)).astype(np.int64) - self.start_ts
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
