@@ -302,3 +302,36 @@ def test_example_ids_only_against_the_sandbox(sandbox, client):
             lookups.example_ids(real, 4)
     finally:
         real.close()
+
+
+# ---- the form ------------------------------------------------------------------------------
+def test_form_offers_only_the_roles_parts_and_runs_the_same_lookup(sandbox, client, capsys):
+    from freg_nb.widgets.oppslag import OppslagForm
+
+    pop = sandbox.population
+    ids = pop.identifiers(np.arange(20, 26))
+    form = OppslagForm(client, rolle="skole", ids=ids, deler=["navn", "familierelasjon"], historikk=True,
+                       formaal="test")
+    assert "Hent" in form.panel.button.description
+    assert "familierelasjon" not in form.deler.options and "navn" in form.deler.options
+    assert form.deler.value == ("navn",)                       # a part skole lacks is not preselected
+    assert form.historikk.disabled and form.historikk.value is False
+    assert form.ids.value == ""                                # parameter ids never go into widget state
+    form.rolle.value = "barnevern"
+    assert "familierelasjon" in form.deler.options and not form.historikk.disabled
+
+    form.rolle.value = "skole"
+    form.deler.value = ("navn", "bostedsadresse")
+    res = form.panel.run()
+    assert form.result is res and len(res.persons) == 6 and res.parts == ["navn", "bostedsadresse"]
+    assert form.etterpaa.layout.display != "none"
+    assert all(re.fullmatch(r"\d{6}\*{5}.*", label) for label, _ in form.person.options)
+    form.ids.value = f"{ids[0]}\n12345678901"                  # pasted ids replace the parameters
+    res = form.panel.run()
+    assert len(res.persons) == 1 and len(res.invalid) == 1
+    form.person.value = 0
+    form.element.value = "navn"
+    form.show_history()
+    files = form.export(["csv"])
+    assert files["csv"].is_file()
+    assert not ELEVEN.search(capsys.readouterr().out)
