@@ -230,6 +230,13 @@ class EventFeed:
         self._build()
         return TYPES[int(self._type[seq - 1])]
 
+    def document_ids_at(self, seq: int, indices=None) -> list[str]:
+        """Persondokument ids valid at feed sequence ``seq`` (a complete extract "at feedsekvensnr"):
+        for ``indices`` (default: everyone registered by then), each person's version in force."""
+        ts = self.time_of(seq) if seq >= 1 else self.start_ts - 1
+        who = self.pop.in_register_at(ts) if indices is None else indices
+        return [self.pop.document_id_at(int(i), ts) for i in who]
+
     def event_id(self, seq: int) -> str:
         return self._codec.encode(int(seq), 0)
 

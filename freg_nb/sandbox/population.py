@@ -466,6 +466,11 @@ class Population:
         times = [t for t in self.change_times(i) if t <= ts]
         return self._doc_codec.encode(int(i), times[-1] if times else 0)
 
+    def in_register_at(self, ts: int) -> np.ndarray:
+        """Indices of everyone registered at moment ``ts`` (ascending), for complete extracts."""
+        created = self._reg_ts_many(np.arange(self.size, dtype=np.int64), self.first, self.CHANGE_KINDS["created"])
+        return np.flatnonzero(created <= ts)
+
     def decode_document_id(self, document_id: str) -> tuple[int, int] | None:
         d = self._doc_codec.decode(document_id)
         if d is None or d[0] >= self.size or d[1] > self.ref_ts:

@@ -157,6 +157,18 @@ def _validator():
     return jsonschema.Draft7Validator(inline(schemas["folkeregisteret.tilgjengeliggjoering.hendelse.v1.DokumentForHendelse"]))
 
 
+def test_complete_extract_ids_at_a_sequence_number(pop, feed):
+    moves = [e for e in feed.page(20_000) if e["hendelse"]["hendelsetype"] == "endringIBostedsadresse"]
+    h = moves[0]["hendelse"]
+    i = pop.index_of(h["folkeregisteridentifikator"])
+    seq = moves[0]["sekvensnummer"]
+    assert feed.document_ids_at(seq, [i]) == [h["persondokument"]]  # the move's own version
+    before = feed.document_ids_at(seq - 1, [i])[0]
+    assert before != h["persondokument"]
+    assert pop.archived(before)["bostedsadresse"] != pop.archived(h["persondokument"])["bostedsadresse"]
+    assert len(pop.in_register_at(feed.time_of(1))) < len(pop.in_register_at(feed.time_of(feed.latest())))
+
+
 def test_volume_subset_and_determinism(pop):
     small = EventFeed(pop, events=500, span_days=730)
     assert small.latest() == 500 and small.own_events > 500  # a random subset of own changes
