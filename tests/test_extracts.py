@@ -25,10 +25,23 @@ class Stop(Exception):
     """Raised from a progress callback to interrupt an extract midway."""
 
 
+SMALL = dict(seed=3, persons=3_000, events=1_000, batch_size=100, extract_ready_after_s=0.3)
+
+
+@pytest.fixture(scope="module")
+def sb(sandbox_data_dir):
+    """One sandbox for the tests that leave no job running (small batches: several per extract)."""
+    from freg_nb.sandbox import SandboxConfig, start_sandbox
+
+    s = start_sandbox(SandboxConfig(**SMALL), data_dir=sandbox_data_dir)
+    yield s
+    s.stop()
+
+
 @pytest.fixture
-def sb(sandbox_factory):
-    # small batches so that every extract has several of them
-    return sandbox_factory(seed=3, persons=3_000, events=1_000, batch_size=100, extract_ready_after_s=0.3)
+def own_sb(sandbox_factory):
+    """A sandbox of its own, for tests that fill the job limit or change the batch size."""
+    return sandbox_factory(**SMALL)
 
 
 def make_client(sb, tmp_path, **kw) -> FregClient:
@@ -142,10 +155,11 @@ def test_interrupted_extract_resumes_from_the_last_completed_batch_without_a_new
     assert df["foedselsEllerDNummer"].is_unique
 
 
-def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(sb, tmp_path, monkeypatch):
+def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(own_sb, tmp_path, monkeypatch):
     """A batch of 2 500 ids needs three bulk calls; the connection dies for good on the second.
 
     (One call at a time, so that what was stored before the crash is certain.)"""
+    sb = own_sb
     fc = make_client(sb, tmp_path, concurrency=1)
     sb2_want = expected_ids(sb, {"personstatustyper": ["bosatt", "utflyttet", "doed"]})
     assert len(sb2_want) > 2_000
@@ -218,7 +232,8 @@ def test_waiting_is_bounded_and_a_rerun_goes_on_waiting_for_the_same_job(sandbox
 
 # ---- the job limit -----------------------------------------------------------------------
 
-def test_local_guard_refuses_an_11th_job_before_sending_anything(sb, fc):
+def test_local_guard_refuses_an_11th_job_before_sending_anything(own_sb, tmp_path):
+    sb, fc = own_sb, make_client(own_sb, tmp_path)
     for k in range(10):  # ten extracts left unfinished: their jobs are still running at Freg
         with pytest.raises(Stop):
             freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", foedselsaar_fra_og_med=1940 + k,
@@ -238,7 +253,8 @@ def test_local_guard_refuses_an_11th_job_before_sending_anything(sb, fc):
                                            "kommunenummer": {"bostedskommunenummer": "1103"}})
 
 
-def test_freg_429_for_the_11th_job_gives_a_clear_error(sb, fc):
+def test_freg_429_for_the_11th_job_gives_a_clear_error(own_sb, tmp_path):
+    sb, fc = own_sb, make_client(own_sb, tmp_path)
     for _ in range(10):  # jobs ordered elsewhere in the organisation (not recorded in this data folder)
         fc.order_tailored_extract("analyse", OSLO)
     with pytest.raises(ExtractError, match=r"429.*10 extract jobs running") as e:
