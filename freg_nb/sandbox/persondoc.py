@@ -19,8 +19,8 @@ from functools import lru_cache
 from . import names
 from .mixing import hash1
 from .population import (
-    AKTIV, CONFIDENTIAL, DOED, ENKE, GIFT, INAKTIV, PROT, PUBLIC_STATUS, SIVILSTAND, SKILT, STATUS,
-    UGIFT, UOPPGITT, UTFLYTTET, Population,
+    CONFIDENTIAL, DOED, ENKE, INAKTIV, PROT, PUBLIC_STATUS, SIVILSTAND, SKILT, STATUS, UOPPGITT, UTFLYTTET,
+    Population,
 )
 
 _EPOCH = date(1970, 1, 1)
@@ -193,7 +193,6 @@ def _bostedsadresse(ctx: _Ctx) -> list:
     bounds = [first] + [first + (af - first) * (k + 1) // (n_prev + 1) for k in range(n_prev)] + [af]
     if n_prev:
         bounds[1:-1] = sorted(max(first + 1, b - ctx.r(270 + k, 200)) for k, b in enumerate(bounds[1:-1]))
-    prev_end = None
     for j in range(n_prev if ctx.history else 0):
         d0, d1 = bounds[j], bounds[j + 1]
         kom, st, nr, bk, key = _earlier_address(pop, ctx, j)
@@ -201,9 +200,7 @@ def _bostedsadresse(ctx: _Ctx) -> list:
         e = ctx.pop.reg_ts(i, d1, 40 + j + 1) if j + 1 < n_prev else _ts(ctx, af, "moved")
         body = _address_body(pop, kom, st, nr, bk, key, d0, "ugradert")
         out.append(_v(ctx, s, e, d0, body, "Flytting innenlands" if j else None, 300 + j, d1))
-        prev_end = e
     start = _ts(ctx, af, "moved") if n_prev else _ts(ctx, first, "created")
-    del prev_end
     end = _ts(ctx, int(pop.emig[i]), "emigrated") if pop.emig[i] >= 0 else None
     grad = PROT[pop.prot[i]] or "ugradert"
     if pop.ukjent[i]:
@@ -213,9 +210,7 @@ def _bostedsadresse(ctx: _Ctx) -> list:
         body = _address_body(pop, kom, st, nr, bk, key, af, grad)
     aarsak = "Flytting innenlands" if n_prev else ("Innvandring" if pop.immig[i] >= 0 else "Fødsel")
     out.append(_v(ctx, start, end, af, body, aarsak, 310, int(pop.emig[i]) if end else None))
-    if pop.prot[i] and n_prev and pop.prot[i] == 2:
-        pass  # earlier (unprotected) addresses stay as they were; only the protected one is hidden
-    return out
+    return out  # earlier (unprotected) addresses stay as they were; only a protected one is graded
 
 
 def _oppholdsadresse(ctx: _Ctx) -> list:

@@ -255,10 +255,17 @@ class Population:
         has_par = par2 >= 0
         birthname = own.copy()
         cur = own.copy()
-        for _ in range(7):
-            birthname[has_par] = cur[par2[has_par]]
-            cur = birthname.copy()
-            cur[took] = birthname[spouse[took]]
+        kid_i = np.flatnonzero(has_par)
+        kid_p = par2[kid_i]
+        took_i = np.flatnonzero(took)
+        took_s = spouse[took_i]
+        for _ in range(8):  # surnames flow down at most a few generations
+            before = cur.copy()
+            birthname[kid_i] = cur[kid_p]
+            cur[kid_i] = birthname[kid_i]
+            cur[took_i] = birthname[took_s]
+            if np.array_equal(before, cur):
+                break
         name_day = np.where(took, union, -1).astype(np.int32)
         other_change = (~took) & (rng.random(n, dtype=np.float32) < 0.01) & (first < end - 400)
         name_day[other_change] = (first[other_change] + 365 + rng.random(other_change.sum())
@@ -266,7 +273,6 @@ class Population:
         cur[other_change] = rng.integers(0, nn, other_change.sum())
         prev_name = np.where(name_day >= 0, birthname, -1).astype(np.int16)
         prev_name[other_change] = birthname[other_change]
-        cur[other_change & has_par] = cur[other_change & has_par]  # keeps dtype; explicit for clarity
 
         # citizenship and birth country
         nf = len(names.COUNTRIES)
@@ -275,7 +281,7 @@ class Population:
         cit = np.where(born_abroad & ((rng.random(n, dtype=np.float32) < 0.6) | dnr), foreign, -1).astype(np.int16)
         natur_day = np.where(imm & (cit < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
         natur_day[natur_day <= immig] = -1
-        sivil = np.where(age >= 18, UGIFT, UGIFT).astype(np.int8)
+        sivil = np.full(n, UGIFT, np.int8)
         sivil[dnr] = UOPPGITT
         sivil[married] = GIFT
         sivil[divorce >= 0] = SKILT

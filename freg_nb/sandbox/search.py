@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import names
-from .population import AKTIV, BOSATT, DOED, INAKTIV, SIVILSTAND, STATUS, UTFLYTTET, Population
+from .population import AKTIV, BOSATT, DOED, INAKTIV, SIVILSTAND, UTFLYTTET, Population
 
 SEARCH_KEYS = frozenset({
     "navn", "foedselsdato", "kjoenn", "foedselsaarFraOgMed", "foedselsaarTilOgMed", "adressenavn", "husnummer",
@@ -196,4 +196,4 @@ def citizenship_mask(pop: Population, code: str) -> np.ndarray:
     return foreign_now & (foreign_codes[pop.foreign] == code)
 
 
-__all__ = ["search", "select", "SEARCH_KEYS", "postnummer_array", "citizenship_mask", "STATUS"]
+__all__ = ["search", "select", "SEARCH_KEYS", "postnummer_array", "citizenship_mask"]
