@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def _secrets(data_dir: Path) -> list[str]:
     from freg_nb.sandbox.pki import load_or_create
 
-    c = load_or_create(data_dir / "sandbox").credentials
+    c = load_or_create(data_dir).credentials  # it adds "sandbox/" itself
     return [c.integration_password, c.cert_password, c.integration_id]
 
 

@@ -67,7 +67,7 @@ def sandbox_secrets(data_dir: Path) -> list[str]:
         return []
     from freg_nb.sandbox.pki import load_or_create
 
-    c = load_or_create(state).credentials
+    c = load_or_create(data_dir).credentials  # it adds "sandbox/" itself
     return [c.integration_password, c.cert_password]
 
 
