@@ -511,7 +511,8 @@ def _kontakt_doedsbo(ctx: _Ctx) -> list:
     if contact < 0:
         kids = [c for c in pop.kids_of(i).tolist() if pop.death[c] < 0]
         contact = kids[0] if kids else -1
-    kom, st, nr, bk, key = _household_address(pop, contact if contact >= 0 else i)
+    # never copy a protected contact's address into the estate's contact information
+    kom, st, nr, bk, key = _household_address(pop, contact if contact >= 0 and not pop.prot[contact] else i)
     vad = _vegadresse(pop, kom, st, nr, bk, key)
     body = {"skifteform": "annet" if ctx.u(82) < 0.85 else "offentlig", "attestutstedelsesdato": _day_str(a),
             "adresse": {"adresselinje": [f"{vad['adressenavn']} {nr}{_LETTERS[bk]}"],
