@@ -399,26 +399,23 @@ def _split_input(ids: Any) -> list[Any]:
 
 
 def _validate(ids: Any) -> tuple[list[str], pd.DataFrame, int]:
-    """(valid ids in first-seen order, invalid table, number of values read)."""
-    values = _split_input(ids)
-    valid: list[str] = []
-    seen: set[str] = set()
+    """(valid ids in first-seen order without duplicates, invalid table, number of values read)."""
+    cleaned = [_clean_cell(x) for x in _split_input(ids)]
+    valid, bad = _ids.validate_many(cleaned)        # one pass; restores a zero Excel dropped
     bad_rows: list[tuple[int, str, str]] = []
-    n = 0
-    for pos, raw in enumerate(values, start=1):
-        s = _clean_cell(raw)
-        if not s:
-            continue
-        n += 1
-        ok, bad = _ids.validate_many([s])
-        if bad:
-            bad_rows.append((pos, bad[0][0], bad[0][1]))
-        elif ok and ok[0] not in seen:
-            seen.add(ok[0])
-            valid.append(ok[0])
+    if bad:                                          # give each refused value its line number
+        ok = set(valid)
+        reasons = iter(bad)
+        for pos, s in enumerate(cleaned, start=1):
+            if not s:
+                continue
+            norm = "0" + s if len(s) == 10 and s.isdigit() else s
+            if norm not in ok:
+                masked, reason = next(reasons)
+                bad_rows.append((pos, masked, reason))
     invalid = pd.DataFrame(bad_rows, columns=["linje", "foedselsEllerDNummer", "grunn"]).astype(
         {"linje": "int64", "foedselsEllerDNummer": "string", "grunn": "string"})
-    return valid, invalid, n
+    return valid, invalid, sum(1 for s in cleaned if s)
 
 
 def _invalid_message(invalid: pd.DataFrame) -> str:
