@@ -1,0 +1,223 @@
+"""The notebooks in a real browser: JupyterLab on loopback, driven by Debian's Chromium via Playwright.
+
+One JupyterLab serves temporary COPIES of every ``notebooks/*.ipynb`` (autosave must never write
+outputs into the repo). For each notebook: open it, Run All Cells, wait until every code cell
+has run, check that widgets render and that no cell shows an error. Notebook 00: pick a
+training scenario in its dropdown, press its button and see the explanation. Notebook 01 (when
+it exists): press its run button and see its table appear. Screenshots go to
+``test-artifacts/`` (git-ignored).
+
+Without ``chromium`` the test is skipped with the reason locally, and fails when ``CI`` is set.
+Never ``playwright install``: it downloads a browser of its own, which fails on these machines.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from freg_nb.diagnose import sandbox_environment
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CELL_TIMEOUT_MS = 180_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path:
+        return path
+    reason = ("Debian's chromium is not installed (apt-get install -y chromium; .ci/run installs it). "
+              "Do not use `playwright install`.")
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on loopback serving copies of the notebooks; yields (base url, folder)."""
+    _chromium()
+    root = tmp_path_factory.mktemp("lab")
+    work = root / "notebooks"
+    work.mkdir()
+    for nb in NOTEBOOKS:
+        shutil.copy(nb, work / nb.name)
+    settings = root / "settings"
+    settings.mkdir()
+    # silence the "get notified about Jupyter news" toast (the command-line flag does not), and
+    # start the notebook's own kernel without the "Select Kernel" dialog
+    (settings / "overrides.json").write_text(json.dumps(
+        {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+         "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True}}))
+    env = {**os.environ, **sandbox_environment(root / "data"),
+           "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(root / "user-settings")}
+    port = _free_port()
+    log = (root / "lab.log").open("wb")
+    # Token auth is off only for this throwaway, loopback-only server that the test drives.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         "--ServerApp.token=", "--ServerApp.password=", "--allow-root", f"--ServerApp.root_dir={work}",
+         f"--LabApp.app_settings_dir={settings}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text(errors="replace")[-2000:])
+            time.sleep(0.3)
+        yield url, work
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def _run_all(page, url: str, name: str) -> None:
+    # a workspace of its own per notebook (?reset): only this notebook is open, so selectors
+    # below cannot match another notebook's hidden panel
+    page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?reset")
+    page.wait_for_selector(".jp-CodeCell", timeout=60_000)
+    dialog = page.locator(".jp-Dialog button:has-text('Select')")
+    try:  # only if the kernel dialog shows despite autoStartDefaultKernel
+        dialog.click(timeout=3_000)
+    except Exception:
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.wait_for_selector(".jp-CodeCell", timeout=30_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    # every code cell has an execution count, and the kernel is idle again
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent))
+                   && ind && ind.getAttribute('data-status') === 'idle';
+        }""", timeout=CELL_TIMEOUT_MS)
+
+
+def _errors_shown(page) -> list[str]:
+    shown = []
+    for el in page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"):
+        text = el.inner_text()
+        if "Traceback" in text or "Error" in text:
+            shown.append(text[:400])
+    for el in page.query_selector_all(".jp-OutputArea-output"):
+        text = el.inner_text()
+        if "Error displaying widget" in text or "❌" in text:
+            shown.append(text[:400])
+    return shown
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
+
+
+def test_every_notebook_runs_in_jupyterlab(lab, browser):
+    url, _work = lab
+    assert NOTEBOOKS
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("browser-*.png"):  # screenshots of this run only
+        old.unlink()
+    originals = {nb: nb.read_bytes() for nb in NOTEBOOKS}
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    failures: dict[str, list[str]] = {}
+    try:
+        for nb in NOTEBOOKS:
+            page = context.new_page()
+            try:
+                _run_all(page, url, nb.name)
+                try:  # widget views replace their "Loading widget..." placeholder once rendered
+                    page.wait_for_function("() => !document.body.innerText.includes('Loading widget')",
+                                           timeout=15_000)
+                except Exception:
+                    failures.setdefault(nb.name, []).append("a widget never finished loading")
+                _shot(page, nb.stem)
+                failures.setdefault(nb.name, []).extend(_errors_shown(page))
+                if nb.stem == "00_kom_i_gang":
+                    if not page.query_selector(".jp-OutputArea-output .widget-dropdown select"):
+                        failures[nb.name].append("the scenario dropdown did not render")
+                    _check_scenario_picker(page)
+                    _shot(page, nb.stem + "-scenario")
+                if nb.stem.startswith("01_"):
+                    _press_run_button_and_see_table(page)
+                    _shot(page, nb.stem + "-knapp")
+            except Exception as e:  # a timeout names the notebook; keep going with the others
+                _shot(page, nb.stem + "-feil")
+                failures.setdefault(nb.name, []).append(f"{type(e).__name__}: {str(e)[:300]}")
+            finally:
+                page.close()
+    finally:
+        context.close()
+    assert not {k: v for k, v in failures.items() if v}, failures
+    # JupyterLab worked on copies: the committed notebooks are untouched
+    assert all(nb.read_bytes() == data for nb, data in originals.items())
+
+
+def _check_scenario_picker(page) -> None:
+    select = page.locator(".widget-dropdown select").last
+    select.select_option("ukjent-rolle")
+    page.wait_for_function("() => document.body.innerText.includes('Integrasjonen har ikke (lenger) tilgang')",
+                           timeout=10_000)  # the scenario's description is shown
+    page.locator("button.jupyter-button:has-text('Velg scenario og sjekk på nytt')").click()
+    page.wait_for_function("() => document.body.innerText.includes('kan ikke brukes: alle kall gir 403')",
+                           timeout=60_000)
+    # and back to normal, which works again
+    select.select_option("normal")
+    page.locator("button.jupyter-button:has-text('Velg scenario og sjekk på nytt')").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.widget-output')].some("
+                           "o => o.innerText.includes('Alt virker.'))", timeout=60_000)
+
+
+def _press_run_button_and_see_table(page) -> None:
+    """Notebook 01's form (freg_nb.widgets.oppslag.OppslagForm → RunPanel, an ipywidgets Button
+    "Hent personer"): press it and see the table appear in that panel's output."""
+    button = page.locator("button.jupyter-button:has-text('Hent personer')").last
+    button.wait_for(timeout=30_000)
+    panel = button.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+    assert panel.locator("table").count() == 0  # nothing before the press
+    button.click()
+    panel.locator("table").first.wait_for(timeout=120_000)
+    page.wait_for_function("(el) => el.innerText.includes('Ferdig')", arg=panel.element_handle(),
+                           timeout=60_000)
+    assert "❌" not in panel.inner_text()
