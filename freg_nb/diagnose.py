@@ -620,7 +620,7 @@ def scenario_picker(settings: Settings | None = None, *, roles: Iterable[str] | 
     dropdown.observe(show, names="value")
     show()
     panel = RunPanel(lambda: run(scenario=dropdown.value, settings=settings, roles=roles),
-                     label="Velg scenario og sjekk på nytt", icon="stethoscope")
+                     label="Bytt og sjekk", icon="stethoscope")
     box = w.VBox([dropdown, description, panel])
     box.dropdown, box.panel = dropdown, panel  # for tests and the curious
     return box

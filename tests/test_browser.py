@@ -199,12 +199,12 @@ def _check_scenario_picker(page) -> None:
     select.select_option("ukjent-rolle")
     page.wait_for_function("() => document.body.innerText.includes('Integrasjonen har ikke (lenger) tilgang')",
                            timeout=10_000)  # the scenario's description is shown
-    page.locator("button.jupyter-button:has-text('Velg scenario og sjekk på nytt')").click()
+    page.locator("button.jupyter-button:has-text('Bytt og sjekk')").click()
     page.wait_for_function("() => document.body.innerText.includes('kan ikke brukes: alle kall gir 403')",
                            timeout=60_000)
     # and back to normal, which works again
     select.select_option("normal")
-    page.locator("button.jupyter-button:has-text('Velg scenario og sjekk på nytt')").click()
+    page.locator("button.jupyter-button:has-text('Bytt og sjekk')").click()
     page.wait_for_function("() => [...document.querySelectorAll('.widget-output')].some("
                            "o => o.innerText.includes('Alt virker.'))", timeout=60_000)
 
