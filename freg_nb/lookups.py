@@ -547,12 +547,12 @@ def _explain_denied(e: AccessDenied, role_name: str, parts: list[str] | None) ->
         refused = m.group(1).strip()
         msg = (f"Role {role_name!r} is not allowed the part(s) {refused} (Fiks answered 403). Ask for other parts, "
                f"or ask the Fiks administrator to give the role that part in Fiks forvaltning.")
-    elif "tjenesten" in server.lower():
-        msg = (f"Role {role_name!r} does not have this service (Fiks answered 403: {server}). Use a role with the "
-               "service, or ask the Fiks administrator to add it.")
     elif "hjemmel" in server.lower():
         msg = (f"Role {role_name!r} is 'uten hjemmel' and this operation is only for roles 'med hjemmel' "
                f"(403: {server}). Use a role with hjemmel.")
+    elif "tjenesten" in server.lower():
+        msg = (f"Role {role_name!r} does not have this service (Fiks answered 403: {server}). Use a role with the "
+               "service, or ask the Fiks administrator to add it.")
     elif "tilgang til rolle" in server.lower():
         msg = (f"The integration has no access to role {role_name!r} (403). Ask the Fiks administrator to give "
                "the integration the role in Fiks forvaltning.")

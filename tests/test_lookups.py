@@ -164,8 +164,10 @@ def test_archived_versions_by_document_id(sandbox, client):
                                   show_ids=True)
     assert set(res.persons["foedselsEllerDNummer"]) == {pop.identifier(1), pop.identifier(2)}
     assert len(res.errors) == 1
-    with pytest.raises(AccessDenied, match="hjemmel"):
+    with pytest.raises(AccessDenied, match="'skole' is 'uten hjemmel'"):
         lookups.lookup_archived(client, doc_ids, role="skole", parts=["navn"])
+    with pytest.raises(AccessDenied, match="'analyse' does not have this service"):
+        lookups.search_persons(client, role="analyse", foedselsaarFraOgMed=2012)
 
 
 # ---- resume -----------------------------------------------------------------------------------
