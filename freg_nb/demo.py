@@ -138,7 +138,10 @@ def run_notebook(path: Path, out_dir: Path, *, parameters: Mapping[str, object] 
     try:
         pm.execute_notebook(str(path), str(executed), parameters=dict(parameters or {}),
                             cwd=str(cwd or path.parent), kernel_name="python3",
-                            execution_timeout=timeout, progress_bar=False, log_output=False)
+                            execution_timeout=timeout, progress_bar=False, log_output=False,
+                            # the kernel's start-up warnings (e.g. "TCP without encryption" on
+                            # loopback) would interleave with the summary in the terminal
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except Exception as exc:  # PapermillExecutionError, timeouts, kernel death
         error = _error_of(exc)
     seconds = time.perf_counter() - t0

@@ -323,17 +323,20 @@ def _row(results: Mapping[str, _Probe]) -> dict[str, str]:
     return row
 
 
+def _matrix(results: Mapping[str, Mapping[str, _Probe]]):
+    import pandas as pd
+
+    return pd.DataFrame.from_dict({n: _row(r) for n, r in results.items()}, orient="index",
+                                  columns=_columns()).rename_axis("rolle")
+
+
 def capability_matrix(client, roles: Iterable[str] | None = None):
     """Roles × services/parts as "ja"/"nei" ("ukjent" if the service kept failing), by minimal probes.
 
     At most 11 calls per role, none of which orders an extract or looks up a real person.
     """
-    import pandas as pd
-
-    names = list(roles) if roles is not None else list(client.roles if hasattr(client, "roles")
-                                                       else client.settings.roles)
-    rows = {name: _row(_probe_role(client, name)) for name in names}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=_columns()).rename_axis("rolle")
+    names = list(roles) if roles is not None else list(client.settings.roles)
+    return _matrix({name: _probe_role(client, name) for name in names})
 
 
 def _elements(parts: Iterable[str]) -> set[str]:
@@ -580,10 +583,7 @@ def run(*, scenario: str | None = None, roles: Iterable[str] | None = None,
         except AuthError as e:  # the integration was accepted a moment ago; explain anyway
             checks.append(explain_auth_failure(e))
             return diag
-        import pandas as pd
-
-        diag.matrix = pd.DataFrame.from_dict({n: _row(r) for n, r in results.items()}, orient="index",
-                                             columns=_columns()).rename_axis("rolle")
+        diag.matrix = _matrix(results)
         diag.expected = exp
         for name in names:
             row_expected = exp.loc[name].to_dict() if exp is not None and name in exp.index else None

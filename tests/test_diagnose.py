@@ -61,6 +61,12 @@ def test_happy_path_all_steps_ok_and_matrix_matches_role_configuration(sandbox):
     assert diag.matrix.loc["skole", "person-basis"] == "nei" and diag.matrix.loc["barnevern", "person-basis"] == "ja"
     assert diag.matrix.loc["eiendomsskatt", "uttrekk"] == "nei" and diag.matrix.loc["analyse", "søk"] == "nei"
 
+    # the public function gives the same matrix on its own
+    from freg_nb.client import FregClient
+
+    with FregClient(settings, progress=False) as client:
+        assert diagnose.capability_matrix(client, ["skole", "analyse"]).equals(diag.matrix.loc[["skole", "analyse"]])
+
     # bounded probing: 1 integration call + at most 11 per role; no extract ordered
     assert used <= 1 + 11 * len(sandbox.roles), used
     routes = sandbox.counters().get("route", {})
