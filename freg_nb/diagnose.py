@@ -160,12 +160,6 @@ class Diagnosis:
         rows = [(k, _display_value(v)) for k, v in self.settings.items()]
         return pd.DataFrame(rows, columns=["innstilling", "verdi"]).set_index("innstilling")
 
-    def checks_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([{"steg": c.step, "ok": "✅" if c.ok else "❌", "hva": c.title,
-                              "detaljer": c.detail, "hva du gjør": c.advice} for c in self.checks])
-
     def as_text(self) -> str:
         head = f"Tilkoblingssjekk ({self.settings.get('FREG_NB_ENV', '?')}"
         head += f", treningsscenario «{self.scenario}»)" if self.scenario else ")"
