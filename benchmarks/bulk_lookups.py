@@ -103,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 return int(admin.get("/_sandbox/counters").json()["route"].get("POST v1/personer/bulkoppslag", 0))
 
             def client(concurrency: int, data: str) -> FregClient:
-                environ = {k: v for k, v in env.items() if k not in ("MASKINPORTEN_KEY_FILE", "MASKINPORTEN_KID")}
-                settings = load_settings(environ={**environ, "FREG_NB_DATA_DIR": str(tmp_path / data)})
+                settings = load_settings(environ={**env, "FREG_NB_DATA_DIR": str(tmp_path / data)})
                 return FregClient(settings, concurrency=concurrency, progress=sys.stderr.isatty())
 
             # the ids: every person of the sandbox, found by search (as a user would have them in a file)

@@ -53,7 +53,7 @@ def start_server(persons: int, events: int, data: Path):
             break
         lines.append(line.rstrip("\n"))
     url = lines[0]
-    env = [x for x in lines[1:] if "=" in x and not x.startswith(("#", "MASKINPORTEN_KEY_FILE", "MASKINPORTEN_KID"))]
+    env = [x for x in lines[1:] if "=" in x and not x.startswith("#")]
     return proc, url, "\n".join(env) + "\n"
 
 

@@ -228,9 +228,7 @@ def test_interrupted_read_resumes_to_the_identical_table(sb, tmp_path, reference
 def test_killed_process_resumes_to_the_identical_table(sb, tmp_path, reference_hash):
     """SIGKILL a separate process in the middle of a read (no chance to clean up), then resume."""
     env_file = tmp_path / "sandbox.env"
-    # the snippet names both key kinds; a .env must choose one (the certificate here)
-    env_file.write_text("\n".join(line for line in sb.env_snippet().splitlines()
-                                   if not line.startswith(("MASKINPORTEN_KEY_FILE", "MASKINPORTEN_KID"))))
+    env_file.write_text(sb.env_snippet())
     data = tmp_path / "data"
     env = {**os.environ, "FREG_NB_DATA_DIR": str(data)}
     script = (

@@ -154,10 +154,9 @@ async def unique_search(ctx: Ctx):
 
 
 def _archived(ctx: Ctx, doc_id: str) -> dict | None:
-    doc = ctx.state.population.archived(doc_id)
-    if doc is None or ctx.parts is None or ctx.parts.elements is None:
-        return doc
-    return {k: v for k, v in doc.items() if k in ctx.parts.elements}
+    parts = ctx.parts
+    return ctx.state.population.archived(doc_id, parts=parts.elements if parts else None,
+                                         med_hjemmel=ctx.role.hjemmel, historikk=bool(parts and parts.historikk))
 
 
 async def get_archived(ctx: Ctx):

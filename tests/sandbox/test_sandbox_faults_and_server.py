@@ -139,6 +139,17 @@ def test_env_snippet_has_every_setting(sandbox):
     assert c.integration_password not in repr(c) and c.cert_password not in repr(c)
 
 
+def test_env_snippet_is_a_working_env_file(sandbox, tmp_path):
+    """What `freg-nb sandbox` prints can be pasted into .env as it is and connects."""
+    from freg_nb.config import load_settings
+    from freg_nb.client import FregClient
+    env_file = tmp_path / ".env"
+    env_file.write_text(sandbox.env_snippet())
+    settings = load_settings(env_file=env_file, environ={"FREG_NB_DATA_DIR": str(tmp_path / "d")})
+    with FregClient(settings) as client:
+        assert client.latest_sequence("analyse") > 0
+
+
 def test_cli_refuses_non_loopback_without_force(capsys):
     from freg_nb.sandbox.server import cli_main
     args = argparse.Namespace(host="0.0.0.0", port=0, seed=1, persons=100, events=100, scenario=None,
