@@ -2,7 +2,7 @@
 injected latency — concurrent bulk calls vs one call at a time vs one GET per person.
 
     python benchmarks/bulk_lookups.py                 # 100 000 persons
-    python benchmarks/bulk_lookups.py --quick         # 5 000 persons
+    python benchmarks/bulk_lookups.py --quick         # 5 000 persons, L = 200 ms, GETs sampled on 8
     python benchmarks/bulk_lookups.py --latency-ms 100 --concurrency 8 --parts person-basis
 
 The sandbox runs in its own process (``freg-nb sandbox``), as the real service would be remote:
@@ -71,14 +71,20 @@ def start_external_sandbox(persons: int, data_dir: Path) -> tuple[subprocess.Pop
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--persons", type=int, default=100_000)
-    ap.add_argument("--quick", action="store_true", help="5 000 persons")
-    ap.add_argument("--latency-ms", type=float, default=2000.0)
+    ap.add_argument("--quick", action="store_true", help="5 000 persons, L = 200 ms")
+    ap.add_argument("--latency-ms", type=float, default=None, help="default 2000, quick 200")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--parts", default="navn,status", help="comma separated; 'person-basis' for all of it")
     ap.add_argument("--role", default="analyse")
     ap.add_argument("--no-baseline", action="store_true", help="skip the one-call-at-a-time run")
-    ap.add_argument("--get-sample", type=int, default=16, help="GETs measured to extrapolate one-per-person")
+    ap.add_argument("--get-sample", type=int, default=None, help="GETs measured to extrapolate one-per-person "
+                    "(default 16, quick 8)")
+    ap.add_argument("--json", type=Path, default=None, help="also write figures and target checks to this JSON file")
     args = ap.parse_args(argv)
+    if args.latency_ms is None:
+        args.latency_ms = 200.0 if args.quick else 2000.0
+    if args.get_sample is None:
+        args.get_sample = 8 if args.quick else 16
     n = 5_000 if args.quick else args.persons
     parts = [p.strip() for p in args.parts.split(",") if p.strip()] or None
 
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
             res, secs, fetch, calls, share = run(args.concurrency, "concurrent")
             assert len(res.persons) + len(res.errors) == len(ids), "rows lost"
+            b_secs = b_fetch = None
             if not args.no_baseline:
                 _, b_secs, b_fetch, _, _ = run(1, "baseline-one-at-a-time")
                 print(f"\nspeed-up of the concurrent run over one call at a time: {b_fetch / fetch:.1f}× "
@@ -168,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "OK" if share >= 0.8 else "BELOW TARGET"
             print(f"\nresult: {calls} calls for {len(ids)} persons in {secs:.1f} s; "
                   f"{100 * share:.0f} % of the C/L limit (target ≥ 80 %): {verdict}")
+            if args.json:
+                write_report(args, n, server_s, secs, fetch, calls, share, b_secs, b_fetch, per_get)
             return 0 if share >= 0.8 else 1
         finally:
             proc.terminate()
@@ -175,6 +184,31 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def write_report(args, n, server_s, secs, fetch, calls, share, b_secs, b_fetch, per_get) -> None:
+    """The machine-readable output (``--json``)."""
+    from _report import figure, write_json
+
+    L, C = args.latency_ms / 1000, args.concurrency
+    figures = [
+        figure(f"fetch time, {calls} bulk calls, C={C}, L={args.latency_ms:.0f} ms", fetch, "s",
+               baseline=-(-calls // C) * L, baseline_label="C/L limit: ⌈N/C⌉·L", target=("ratio", "<=", 1.25),
+               note=f"{100 * share:.0f} % of the C/L limit (target ≥ 80 %)"),
+        figure(f"bulk calls for {n:,} persons", calls, "calls", baseline=n, baseline_label="one GET per person",
+               target=("value", "<=", -(-n // 1000))),
+        figure(f"lookup of {n:,} persons, bulk, C={C}", secs, "s", baseline=per_get * n,
+               baseline_label="one GET per person, extrapolated"),
+    ]
+    if b_secs is not None:
+        figures.append(figure(f"lookup of {n:,} persons, bulk, C={C}", secs, "s", baseline=b_secs,
+                              baseline_label="bulk, one call at a time"))
+    rows = [{"persons": n, "calls": calls, "seconds": secs, "fetch_seconds": fetch, "share_of_limit": share,
+             "baseline_seconds": b_secs, "baseline_fetch_seconds": b_fetch, "seconds_per_get": per_get,
+             "server_seconds_per_call": server_s}]
+    write_json(args.json, "P2", "bulk lookups against a sandbox in its own process",
+               params={"persons": n, "latency_ms": args.latency_ms, "concurrency": C, "parts": args.parts,
+                       "role": args.role}, rows=rows, figures=figures)
 
 
 if __name__ == "__main__":

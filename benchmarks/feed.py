@@ -8,7 +8,8 @@
    Target: ≤ 3 s.
 
     .venv/bin/python benchmarks/feed.py            # full sizes
-    .venv/bin/python benchmarks/feed.py --quick    # small sizes, a few seconds
+    .venv/bin/python benchmarks/feed.py --quick    # small sizes (L = 200 ms, 16 pages), a few seconds
+    .venv/bin/python benchmarks/feed.py --json out.json   # also write figures and target checks as JSON
 """
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ sys.path.insert(0, str(REPO))
 
 from freg_nb import events as E  # noqa: E402
 from freg_nb.config import connect  # noqa: E402
+
+# what --json writes: the measurements and the figures beside their baselines (see _report.py)
+ROWS: list[dict] = []
+FIGURES: list[dict] = []
 
 _SERVER = """
 import sys, time
@@ -71,9 +76,9 @@ def ingest(env_file: Path, data: Path, role: str, conc: int, end_seq: int) -> E.
 def bench_ingest(quick: bool) -> bool:
     # C/L = 8 pages/s. The sandbox builds pages one at a time in its event loop (~25 ms each), so the
     # C answers that wake together queue there; a latency of 1 s keeps that queue a small share.
-    latency_ms, conc = (1000.0, 8)
-    events = 40_000 if quick else 200_000
-    seq_pages = 4 if quick else 10
+    latency_ms, conc = (200.0 if quick else 1000.0, 8)
+    events = 16_000 if quick else 200_000
+    seq_pages = 2 if quick else 10
     tmp = Path(tempfile.mkdtemp(prefix="freg-nb-bench-"))
     proc, url, env = start_server(2_000 if quick else 20_000, events, tmp / "server")
     env_file = tmp / "sandbox.env"
@@ -95,6 +100,13 @@ def bench_ingest(quick: bool) -> bool:
                   f"({rate / target:5.1%} of C/L) {'OK' if good else 'BELOW 80 %'}")
             print(f"  {role:8s} one by one: {s.pages:4d} pages in {s.seconds:6.2f} s = {srate:6.1f} pages/s "
                   f"→ speed-up ×{rate / srate:.1f}")
+            ROWS.append({"part": "ingest", "role": role, "latency_ms": latency_ms, "concurrency": conc,
+                         "pages": r.pages, "events": r.rows_added, "seconds": r.seconds,
+                         "one_by_one_pages": s.pages, "one_by_one_seconds": s.seconds})
+            FIGURES.append(_figure(f"feed ingest {role}, C={conc}, L={latency_ms:.0f} ms", rate, "pages/s",
+                                   baseline=target, baseline_label="C/L limit", target=("ratio", ">=", 0.8)))
+            FIGURES.append(_figure(f"feed ingest {role}, C={conc}, L={latency_ms:.0f} ms", rate, "pages/s",
+                                   baseline=srate, baseline_label="one page at a time"))
     finally:
         proc.stdin.close()
         proc.wait(30)
@@ -151,7 +163,16 @@ def bench_volumes(quick: bool) -> bool:
         assert int(vol["events"].sum()) == n
         good = took <= 3.0
         ok &= good
-        print(f"  freq={freq:5s}: {len(vol):7,} rows in {took:5.2f} s {'OK' if good else 'ABOVE 3 s'}")
+        t0 = time.monotonic()
+        base = volumes_pandas(path, freq)
+        base_took = time.monotonic() - t0
+        assert int(base.sum()) == n
+        print(f"  freq={freq:5s}: {len(vol):7,} rows in {took:5.2f} s {'OK' if good else 'ABOVE 3 s'}"
+              f"   (pandas read_parquet + groupby: {base_took:5.2f} s)")
+        ROWS.append({"part": "volumes", "events": n, "freq": freq, "rows": len(vol), "seconds": took,
+                     "pandas_seconds": base_took})
+        FIGURES.append(_figure(f"event_volumes freq={freq}, {n:,} events", took, "s", baseline=base_took,
+                               baseline_label="pandas read_parquet + groupby", target=("value", "<=", 3.0)))
     t0 = time.monotonic()
     E.type_matrix(path)
     print(f"  type_matrix: {time.monotonic() - t0:5.2f} s")
@@ -159,10 +180,28 @@ def bench_volumes(quick: bool) -> bool:
     return ok
 
 
+def volumes_pandas(path: Path, freq: str):
+    """The baseline for volumes: the same counts with pandas (read the columns, group in memory)."""
+    import pandas as pd
+
+    df = pd.read_parquet(path, columns=["role", "hendelsetype", "dato"])
+    period = pd.to_datetime(df["dato"])
+    if freq != "day":
+        period = period.dt.to_period("W-SUN" if freq == "week" else "M").dt.start_time
+    return df.assign(period=period).groupby(["role", "period", "hendelsetype"], observed=True).size()
+
+
+def _figure(*args, **kw) -> dict:
+    from _report import figure
+
+    return figure(*args, **kw)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     ap.add_argument("--only", choices=["ingest", "volumes"], help="run one part")
+    ap.add_argument("--json", type=Path, default=None, help="also write figures and target checks to this JSON file")
     a = ap.parse_args(argv)
     ok = True
     if a.only in (None, "ingest"):
@@ -170,6 +209,11 @@ def main(argv=None) -> int:
     if a.only in (None, "volumes"):
         ok &= bench_volumes(a.quick)
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")
+    if a.json:
+        from _report import write_json
+
+        write_json(a.json, "P3", "feed ingest and event volumes", params={"quick": a.quick, "only": a.only},
+                   rows=ROWS, figures=FIGURES)
     return 0 if ok else 1
 
 

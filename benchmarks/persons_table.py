@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baselines", action="store_true", help="run the Python baselines with --big too")
     p.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS))
     p.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "freg-nb-bench")
+    p.add_argument("--json", type=Path, default=None, help="also write rows and target checks to this JSON file")
     p.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
@@ -228,7 +229,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average now: {os.getloadavg()[0]:.1f} (other work on the machine inflates wall times)")
     if a.big and not a.baselines:
         print("(Python baselines skipped at 1 000 000: they need tens of GB; add --baselines to try)")
+    if a.json:
+        write_report(a.json, n, repeat, results)
     return 0 if all("error" not in r for r in results) else 1
+
+
+def write_report(path: Path, n: int, repeat: int, results: list[dict]) -> None:
+    """The machine-readable output (``--json``): DuckDB beside each Python baseline, time and peak RSS."""
+    from _report import figure, write_json
+
+    ok = {r["variant"]: r for r in results if "error" not in r}
+    figures = []
+    for engine in ("duckdb", "duckdb-parquet"):
+        if engine not in ok:
+            continue
+        e = ok[engine]
+        # DuckDB to pandas beside both baselines; DuckDB to Parquet beside the dict-per-person one
+        base = [b for b in (("orjson-dicts", "json_normalize") if engine == "duckdb" else ("orjson-dicts",))
+                if b in ok]
+        for b in base:  # the engine must beat a dict per person on both counts
+            figures.append(figure(f"{engine} time, {n:,} persons", e["seconds"], "s", baseline=ok[b]["seconds"],
+                                  baseline_label=b, target=("ratio", "<=", 1.0)))
+            figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB",
+                                  baseline=ok[b]["peak_mb"], baseline_label=b, target=("ratio", "<=", 1.0)))
+        if not base:  # --big without baselines: the figures alone
+            figures.append(figure(f"{engine} time, {n:,} persons", e["seconds"], "s"))
+            figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB"))
+    write_json(path, "P1", "persons table from stored bulk answers",
+               params={"persons": n, "repeat": repeat}, rows=results, figures=figures)
 
 
 if __name__ == "__main__":
