@@ -252,9 +252,15 @@ def write_report(path: Path, n: int, repeat: int, results: list[dict]) -> None:
                                   baseline_label=b, target=("ratio", "<=", 1.0)))
             figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB",
                                   baseline=ok[b]["peak_mb"], baseline_label=b, target=("ratio", "<=", 1.0)))
-        if not base:  # --big without baselines: the figures alone
+        # the absolute targets: ≤ 2 s and ≤ 1 GB at 100 000; ≤ 1.5 GB at 1 000 000
+        if n >= 1_000_000:
             figures.append(figure(f"{engine} time, {n:,} persons", e["seconds"], "s"))
-            figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB"))
+            figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB",
+                                  target=("value", "<=", 1536.0)))
+        elif n >= 100_000:
+            figures.append(figure(f"{engine} time, {n:,} persons", e["seconds"], "s", target=("value", "<=", 2.0)))
+            figures.append(figure(f"{engine} peak RSS, {n:,} persons", e["peak_mb"], "MB",
+                                  target=("value", "<=", 1024.0)))
     write_json(path, "P1", "persons table from stored bulk answers",
                params={"persons": n, "repeat": repeat}, rows=results, figures=figures)
 

@@ -29,6 +29,7 @@ import httpx
 from freg_nb.sandbox import SandboxConfig, start_sandbox
 from _helpers import headers
 persons, events = int(sys.argv[1]), int(sys.argv[2])
+t_call = time.time() - t0  # interpreter start + imports, before the sandbox itself starts
 sb = start_sandbox(SandboxConfig(persons=persons, events=events), data_dir=sys.argv[5])
 t_up = time.time() - t0
 h = headers(sb)
@@ -41,6 +42,7 @@ t_feed = time.time() - t0
 assert r.status_code == 200 and len(r.json()) == min(1000, events), r.text[:200]
 sb.stop()
 print(json.dumps({"persons": persons, "events": events, "answering_s": t_up, "first_person_s": t_person,
+                  "imports_s": t_call, "server_first_person_s": t_person - t_call,
                   "first_feed_page_s": t_feed,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -89,12 +91,16 @@ def write_report(path: Path, rows: list[dict]) -> None:
     base, big = rows
     size = f"{big['persons']:,} persons / {big['events']:,} events"
     label = f"{base['persons']:,} / {base['events']:,}"
-    figures = [figure(f"1st person answered, {size}", big["first_person_s"], "s", baseline=base["first_person_s"],
-                      baseline_label=label, target=("value", "<=", 10.0)),
-               figure(f"1st feed page, {size}", big["first_feed_page_s"], "s", baseline=base["first_feed_page_s"],
-                      baseline_label=label, target=("value", "<=", 10.0)),
+    # The issue's targets: the server answers within 1 s of starting (start_sandbox() to the first person
+    # answered, token grant included; interpreter start and imports are shown apart) and peak memory ≤ 500 MB.
+    figures = [figure(f"start_sandbox() to 1st person answered, {size}", big["server_first_person_s"], "s",
+                      baseline=base["server_first_person_s"], baseline_label=label, target=("value", "<=", 1.0)),
+               figure(f"process start to 1st person answered, {size}", big["first_person_s"], "s",
+                      baseline=base["first_person_s"], baseline_label=label),
+               figure(f"process start to 1st feed page, {size}", big["first_feed_page_s"], "s",
+                      baseline=base["first_feed_page_s"], baseline_label=label),
                figure(f"peak RSS, {size}", big["peak_rss_mb"], "MB", baseline=base["peak_rss_mb"],
-                      baseline_label=label, target=("value", "<=", 2048.0))]
+                      baseline_label=label, target=("value", "<=", 500.0))]
     write_json(path, "P5", "sandbox start-up", params={"persons": big["persons"], "events": big["events"]},
                rows=rows, figures=figures)
 
