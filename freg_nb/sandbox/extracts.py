@@ -37,6 +37,7 @@ class Job:
     ready_at: float
     expires_at: float
     done: bool = False
+    at_ts: int | None = None  # komplett at a feedsekvensnr: the moment whose document versions it lists
 
     @property
     def batches(self) -> int:
@@ -54,7 +55,7 @@ class Jobs:
         now = time.monotonic()
         return sum(1 for j in self._jobs.values() if j.org == org and not j.done and now < j.expires_at)
 
-    def add(self, state, org: str, kind: str, indices: np.ndarray) -> Job | None:
+    def add(self, state, org: str, kind: str, indices: np.ndarray, at_ts: int | None = None) -> Job | None:
         cfg, now = state.config, time.monotonic()
         ready = state.faults.extract_ready_after_s
         ready = cfg.extract_ready_after_s if ready is None else ready
@@ -63,7 +64,7 @@ class Jobs:
             if self.running(org) >= cfg.max_jobs:
                 return None
             job = Job(str(uuid.uuid4()), org, kind, np.asarray(indices), now + ready, now + cfg.job_ttl_s,
-                      size=cfg.batch_size)
+                      size=cfg.batch_size, at_ts=at_ts)
             self._jobs[job.id] = job
             return job
 
@@ -131,13 +132,20 @@ async def order_tailored(ctx: Ctx):
 
 async def order_complete(ctx: Ctx):
     raw = ctx.request.query_params.get("feedsekvensnr")
-    if raw is not None:
-        if not raw.isdigit():
-            return freg_error(400, "FREG-UTTREKK-400", "feedsekvensnr må være et ikke-negativt heltall")
-        min(int(raw), ctx.state.latest(med_hjemmel=True))  # capped at the newest sequence number
+    if raw is not None and not raw.isdigit():
+        return freg_error(400, "FREG-UTTREKK-400", "feedsekvensnr må være et ikke-negativt heltall")
     if ctx.state.jobs.running(ctx.org) >= ctx.state.config.max_jobs:
         return _job_limit(ctx.state)
-    job = ctx.state.jobs.add(ctx.state, ctx.org, "komplett", np.arange(len(ctx.state.population)))
+    pop, at_ts = ctx.state.population, None
+    indices = np.arange(len(pop))
+    if raw is not None:
+        # "alle data i rettighetspakken opp til og med inngitt feedsekvensnummer", capped at the newest one:
+        # the persons registered by then, each in the document version in force at that moment
+        seq = min(int(raw), ctx.state.latest(med_hjemmel=True))
+        feed = ctx.state.feed
+        at_ts = feed.time_of(seq) if seq >= 1 else feed.start_ts - 1
+        indices = pop.in_register_at(at_ts)
+    job = ctx.state.jobs.add(ctx.state, ctx.org, "komplett", indices, at_ts)
     return _job_limit(ctx.state) if job is None else json_response({"jobbId": job.id})
 
 
@@ -161,5 +169,7 @@ async def get_batch(ctx: Ctx):
     chunk = job.indices[n * job.size:(n + 1) * job.size]
     pop = ctx.state.population
     if job.kind == "komplett":
-        return json_response({"dokumentidentifikator": [pop.document_id(int(i)) for i in chunk]})
+        if job.at_ts is None:
+            return json_response({"dokumentidentifikator": [pop.document_id(int(i)) for i in chunk]})
+        return json_response({"dokumentidentifikator": [pop.document_id_at(int(i), job.at_ts) for i in chunk]})
     return json_response({"foedselsEllerDNummer": [pop.identifier(int(i)) for i in chunk]})

@@ -30,6 +30,30 @@ def test_extract_is_404_until_ready_then_batches_then_empty_object(sandbox_facto
     assert f.get("skole", f"v1/uttrekk/{job}/batch/{n + 5}").json() == {}
 
 
+def _read_all(f, role, job, field):
+    got, n = [], 0
+    while (body := f.get(role, f"v1/uttrekk/{job}/batch/{n}").json()) != {}:
+        got += body[field]
+        n += 1
+    return got
+
+
+def test_complete_extract_lists_the_document_versions_in_force_at_the_sequence_number(sandbox_factory):
+    sb = sandbox_factory(persons=1_500, events=4_000, batch_size=400, extract_ready_after_s=0.0)
+    f = Fiks(sb)
+    seq = 1_500
+    job = f.get("analyse", "v1/uttrekk/komplett", params={"feedsekvensnr": seq}).json()["jobbId"]
+    then = _read_all(f, "analyse", job, "dokumentidentifikator")
+    assert then == sb.feed.document_ids_at(seq)
+    now = _read_all(f, "analyse", f.get("analyse", "v1/uttrekk/komplett").json()["jobbId"], "dokumentidentifikator")
+    assert now == [sb.population.document_id(i) for i in range(len(sb.population))]
+    # persons born or changed after that sequence number make the two differ, and an archived lookup of an
+    # earlier version answers that version
+    assert len(then) < len(now) and set(then) != set(now)
+    r = f.post("analyse", "v1/personer/bulkoppslag/arkiv", json={"dokumentidentifikator": then[:50]}).json()
+    assert all("folkeregisterperson" in o for o in r["oppslag"])
+
+
 @pytest.mark.parametrize("body", [{}, {"personstatustyper": []}, {"personstatustyper": ["levende"]},
                                   {"personstatustyper": ["bosatt"], "kjoenn": "ukjent"},
                                   {"personstatustyper": ["bosatt"], "kommunenummer": {}},
