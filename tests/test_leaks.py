@@ -25,7 +25,7 @@ from freg_nb.config import Secret
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-ID11 = re.compile(r"(?<!\d)\d{11}(?!\d)")
+ID11 = re.compile(r"(?<![0-9a-fA-F])\d{11}(?![0-9a-fA-F])")  # not digits inside a hex hash or document id
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 CANARY_PW = "CANARY-integrasjonspassord-7f3a9c"
 CANARY_CERT_PW = "CANARY-sertifikatpassord-51be02"

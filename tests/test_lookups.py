@@ -16,7 +16,7 @@ from freg_nb.config import Settings
 from freg_nb.errors import AccessDenied, InputError, NotFound, PartNotAllowed
 
 BULK = "POST v1/personer/bulkoppslag"
-ELEVEN = re.compile(r"(?<!\d)\d{11}(?!\d)")
+ELEVEN = re.compile(r"(?<![0-9a-fA-F])\d{11}(?![0-9a-fA-F])")  # not digits inside a hex hash or document id
 ADDRESS_COLS = ["kommunenummer", "adressenavn", "husnummer", "postnummer", "poststed", "grunnkretsnummer"]
 
 

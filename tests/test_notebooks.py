@@ -19,7 +19,7 @@ from freg_nb.diagnose import sandbox_environment
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-_ID11 = re.compile(r"(?<!\d)\d{11}(?!\d)")
+_ID11 = re.compile(r"(?<![0-9a-fA-F])\d{11}(?![0-9a-fA-F])")  # not digits inside a hex hash or document id
 
 pytestmark = pytest.mark.slow
 

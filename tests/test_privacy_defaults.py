@@ -31,7 +31,7 @@ from freg_nb.store import DataDir
 
 REPO = Path(__file__).resolve().parents[1]
 MASKED = re.compile(r"^\d{6}\*{5}$")
-ID11 = re.compile(r"(?<!\d)\d{11}(?!\d)")
+ID11 = re.compile(r"(?<![0-9a-fA-F])\d{11}(?![0-9a-fA-F])")  # not digits inside a hex hash or document id
 PURPOSE = "personvern-test"
 
 
@@ -341,6 +341,7 @@ def test_audit_records_lookups_and_extracts_without_identifiers(flows):
     assert sum(r["n_persons"] for r in uttrekk) == len(flows.extract_full)  # the second read was reused
     text = (flows.data / "audit.log").read_text()
     assert not _full_ids_in(text)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for r in lines for h in r.get("ids_sha256", []))
     assert not any(i in text for i in flows.lookup_ids + list(flows.extract_full["foedselsEllerDNummer"]))
 
 
