@@ -232,7 +232,7 @@ _PERSON_COLUMNS = [
 
 
 def persons_sql(files: list[str], *, show_ids: bool = False, reference_date: date | None = None) -> str:
-    """The SQL for ``persons_table`` (also used by ``to_parquet``)."""
+    """The SQL for ``persons_table`` (also used by ``to_parquet``); rows ordered by identifier."""
     ref = reference_date or date.today()
     ident = "coalesce(nullif(trim(oppslag_id), ''), trim(c_id.foedselsEllerDNummer))"
     status_codes = _CODES["status"]
@@ -313,6 +313,7 @@ SELECT
   {_code('beskyttelse', _CODES['adressegradering'])} AS adressebeskyttelse,
   {protected} AS adressebeskyttet
 FROM flat LEFT JOIN ({_kommuner_values()}) AS k ON k.knr = {knr}
+ORDER BY ident  -- a stable order: the join and DuckDB's threads would otherwise shuffle rows between runs
 """
 
 
