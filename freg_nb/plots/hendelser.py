@@ -36,6 +36,25 @@ def _check(volumes: pd.DataFrame, what: str) -> pd.DataFrame:
     return v
 
 
+def _for_role(v: pd.DataFrame, role: str | None) -> pd.DataFrame:
+    if role is None:
+        return v
+    if role not in set(v["role"]):
+        raise ValueError(f"no events for role {role!r} in the table; roles: {sorted(set(v['role']))}")
+    return v[v["role"] == role]
+
+
+def _axes(ax: Any, figsize: tuple[float, float]):
+    """(figure, axes): the given axes and its figure, or a new figure of ``figsize``."""
+    return plt.subplots(figsize=figsize) if ax is None else (ax.figure, ax)
+
+
+def _no_events(fig, ax):
+    ax.text(0.5, 0.5, "Ingen hendelser i perioden", ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return fig
+
+
 def _top(v: pd.DataFrame, top: int) -> pd.DataFrame:
     """Keep the ``top`` most frequent types; the rest become "andre typer"."""
     totals = v.groupby("hendelsetype")["events"].sum().sort_values(ascending=False)
@@ -60,18 +79,10 @@ def stacked_bars(volumes: pd.DataFrame, *, role: str | None = None, top: int = 8
     the rest as "andre typer"). ``role``: one role (default: all roles summed). Returns the Figure.
     """
     v = _check(volumes, "stacked_bars")
-    if role is not None:
-        if role not in set(v["role"]):
-            raise ValueError(f"no events for role {role!r} in the table; roles: {sorted(set(v['role']))}")
-        v = v[v["role"] == role]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 4.5))
-    else:
-        fig = ax.figure
+    v = _for_role(v, role)
+    fig, ax = _axes(ax, (10, 4.5))
     if v.empty:
-        ax.text(0.5, 0.5, "Ingen hendelser i perioden", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _no_events(fig, ax)
     v = _top(v, top)
     wide = v.pivot_table(index="period", columns="hendelsetype", values="events", aggfunc="sum", fill_value=0)
     order = wide.sum().sort_values(ascending=False).index.tolist()
@@ -101,14 +112,9 @@ def stacked_bars(volumes: pd.DataFrame, *, role: str | None = None, top: int = 8
 def role_lines(volumes: pd.DataFrame, *, ax: Any = None, title: str | None = None):
     """One line per role: events per period (all types). Returns the Figure."""
     v = _check(volumes, "role_lines")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 4))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (10, 4))
     if v.empty:
-        ax.text(0.5, 0.5, "Ingen hendelser i perioden", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _no_events(fig, ax)
     wide = v.pivot_table(index="period", columns="role", values="events", aggfunc="sum", fill_value=0)
     for role in wide.columns:
         ax.plot(wide.index, wide[role].to_numpy(), marker="o", markersize=3, label=role)
@@ -129,15 +135,9 @@ def type_week_heatmap(volumes: pd.DataFrame, *, role: str | None = None, top: in
     weekly or monthly tables (days are summed into weeks; monthly tables are shown per month).
     ``role``: one role (default: all summed). Returns the Figure."""
     v = _check(volumes, "type_week_heatmap")
-    if role is not None:
-        if role not in set(v["role"]):
-            raise ValueError(f"no events for role {role!r} in the table; roles: {sorted(set(v['role']))}")
-        v = v[v["role"] == role]
+    v = _for_role(v, role)
     if v.empty:
-        fig, ax = plt.subplots(figsize=(6, 2)) if ax is None else (ax.figure, ax)
-        ax.text(0.5, 0.5, "Ingen hendelser i perioden", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _no_events(*_axes(ax, (6, 2)))
     periods = pd.DatetimeIndex(sorted(v["period"].unique()))
     monthly = len(periods) > 1 and (periods[1:] - periods[:-1]).min() >= pd.Timedelta(days=28)
     if not monthly:
@@ -145,10 +145,7 @@ def type_week_heatmap(volumes: pd.DataFrame, *, role: str | None = None, top: in
     v = _top(v, top)
     wide = v.pivot_table(index="hendelsetype", columns="period", values="events", aggfunc="sum", fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6, 0.55 * wide.shape[1] + 4), max(3, 0.3 * wide.shape[0] + 1.5)))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (max(6, 0.55 * wide.shape[1] + 4), max(3, 0.3 * wide.shape[0] + 1.5)))
     data = wide.to_numpy(dtype=float)
     im = ax.imshow(data, aspect="auto", cmap="viridis")
     labels = _period_labels(pd.DatetimeIndex(wide.columns)) if monthly else \
