@@ -1,8 +1,10 @@
 """The sandbox ASGI app: shared state, the Fiks/Freg routes, Maskinporten and the admin endpoints."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
+from concurrent.futures import Future
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,8 +17,9 @@ from freg_nb.sandbox.faults import SCENARIOS, FaultPlan, Faults, scenario_faults
 from freg_nb.sandbox.fiks import fiks_route
 from freg_nb.sandbox.maskinporten import Maskinporten
 from freg_nb.sandbox.pki import Pki
+from freg_nb.sandbox.population import PART_NAMES
 from freg_nb.sandbox.responses import json_response, kode_melding
-from freg_nb.sandbox.roles import PART_GROUPS, Role, load_roles
+from freg_nb.sandbox.roles import Role, load_roles
 from freg_nb.sandbox.settings import SandboxConfig
 
 __all__ = ["SandboxState", "build_app"]
@@ -25,12 +28,13 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 class SandboxState:
-    """Everything the routes share. The event feed is built lazily on first use."""
+    """Everything the routes share. The event feed is built lazily on first use; the population may
+    still be in the making (a Future) while the server already answers tokens and admin calls."""
 
     def __init__(self, config: SandboxConfig, pki: Pki, population, feed_factory):
         self.config = config
         self.pki = pki
-        self.population = population
+        self._population = population
         self._feed_factory = feed_factory
         self._feed = None
         self._feed_lock = threading.Lock()
@@ -42,10 +46,21 @@ class SandboxState:
         self.jobs = extracts.Jobs()
         self.url = ""
         self.maskinporten = Maskinporten(self)
-        names = getattr(population, "allowed_part_names", None)
-        self.part_names = set(names()) if callable(names) else (set(PART_GROUPS) | {"historikk"})
+        self.part_names = set(PART_NAMES)
 
     json = staticmethod(json_response)
+
+    @property
+    def population(self):
+        """The Population (waits for it while it is being built)."""
+        if isinstance(self._population, Future):
+            self._population = self._population.result()
+        return self._population
+
+    async def population_ready(self) -> None:
+        """Wait, without blocking the event loop, until the population is built."""
+        if isinstance(self._population, Future) and not self._population.done():
+            await asyncio.wrap_future(self._population)
 
     @property
     def faults(self) -> Faults:
@@ -56,7 +71,7 @@ class SandboxState:
         if self._feed is None:
             with self._feed_lock:
                 if self._feed is None:
-                    self._feed = self._feed_factory()
+                    self._feed = self._feed_factory(self.population)
         return self._feed
 
     def feed_page(self, seq: int, *, med_hjemmel: bool):
@@ -90,7 +105,7 @@ class SandboxState:
                 "role_setup": {n: {"services": sorted(r.services), "parts": sorted(r.parts), "hjemmel": r.hjemmel}
                                for n, r in self.roles.items()},
                 "integration_id": c.integration_id, "org_number": c.org_number, "kid": c.kid,
-                "persons": len(self.population), "scenarios": {n: s.beskrivelse for n, s in SCENARIOS.items()},
+                "persons": self.config.persons, "scenarios": {n: s.beskrivelse for n, s in SCENARIOS.items()},
                 "faults": self.faults.to_dict()}
 
 

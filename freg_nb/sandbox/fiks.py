@@ -130,6 +130,7 @@ def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET"
                                   f"{', '.join(check.refused)}", "MANGLER_TILGANG_TIL_DEL")
         if hjemmel_only and not role.hjemmel:
             return freg_error(403, "FREG-403", "Tjenesten er bare tilgjengelig for rettighetspakker med hjemmel")
+        await state.population_ready()
         return await handler(Ctx(state, request, role, org, check))
 
     return Route(template, endpoint, methods=list(methods), name=path)
