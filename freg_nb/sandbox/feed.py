@@ -23,7 +23,8 @@ import threading
 
 import numpy as np
 
-from .mixing import IdCodec, hash1
+from .memory import release_free_memory
+from .mixing import IdCodec, categorical, hash1
 from .persondoc import element_version_at, fmt_ts
 from .population import Population
 
@@ -97,7 +98,9 @@ ENTITIES = {
     "endringISametingetsValgmanntall": ("forholdTilSametingetsValgmanntall",),
     "endringIKontaktinformasjon": ("postadresse",), "endringIForeldreansvar": ("foreldreansvar",),
     "endringIStatsborgerskap": ("statsborgerskap",), "endringIOpphold": ("opphold",),
-    "endringIOppholdPaaSvalbard": ("oppholdPaaSvalbard",), "endringIVergemaal": ("vergemaalEllerFremtidsfullmakt",),
+    # v1.5's Registerdata.entitet enum has no value for Svalbard stays, so the sandbox sends the event
+    # without egenskapshendelse rather than an entitet the spec forbids.
+    "endringIOppholdPaaSvalbard": (), "endringIVergemaal": ("vergemaalEllerFremtidsfullmakt",),
 }
 _ENTITET_NAME = {"postadresse": "kontaktadresse", "postadresseIUtlandet": "kontaktadresseIUtlandet"}
 
@@ -126,10 +129,11 @@ class EventFeed:
                 return
             self._do_build()
             self._built = True
+            release_free_memory()
 
-    def _do_build(self) -> None:
+    def _own_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The population's own changes inside the span: (person, moment, type), in no particular order."""
         pop = self.pop
-        rng = np.random.default_rng(np.random.SeedSequence([pop.seed, 0xFEED, self.requested, self.span_days]))
         idx = np.arange(pop.size, dtype=np.int64)
         persons, times, types = [], [], []
         for kind, tname in KIND_TYPES.items():
@@ -148,55 +152,55 @@ class EventFeed:
             persons.append(parent[kids[ok]].astype(np.int32))
             times.append(ts[ok])
             types.append(np.full(ok.sum(), T["endringIFamilierelasjon"], np.uint8))
-        p = np.concatenate(persons)
-        t = np.concatenate(times)
-        ty = np.concatenate(types)
-        del persons, times, types
-        self.own_events = len(p)
+        return np.concatenate(persons), np.concatenate(times), np.concatenate(types)
+
+    def _do_build(self, chunk: int = 1 << 20) -> None:
+        """Fill the three arrays in time order, about ``chunk`` events at a time: the own changes of
+        those days merged with filler events drawn for the same days. No sort over the whole feed,
+        so the memory beyond the result stays at a few chunk-sized buffers."""
+        rng = np.random.default_rng(np.random.SeedSequence([self.pop.seed, 0xFEED, self.requested, self.span_days]))
+        p, t, ty = self._own_events()
+        self.own_events = n_own = len(p)
         n = self.requested
-        if len(p) > n:  # keep a random subset of the population's own changes
-            keep = np.sort(rng.choice(len(p), size=n, replace=False))
+        if n_own > n:  # keep a random subset of the population's own changes
+            keep = np.sort(rng.choice(n_own, size=n, replace=False))
             p, t, ty = p[keep], t[keep], ty[keep]
-        k = len(p)
+        o = np.argsort(t, kind="stable")
+        p, ty, t = p[o], ty[o], (t[o] - self.start_ts).astype(np.uint32)
+        del o
+        # fillers per day: registrations happen mostly on working days (the span starts at midnight UTC)
+        weekday = (np.arange(self.span_days) + (self.start_ts // 86400 + 3)) % 7  # 0 = Monday
+        weight = np.where(weekday < 5, 1.0, 0.15)
+        fill_per_day = rng.multinomial(n - len(p), weight / weight.sum())
+        own_per_day = np.bincount(t // 86400, minlength=self.span_days)
+        # chunk boundaries (in days) of about ``chunk`` events each
+        cum = np.cumsum(fill_per_day + own_per_day)
+        cuts = np.unique(np.r_[0, np.searchsorted(cum, np.arange(chunk, cum[-1] if len(cum) else 0, chunk)), self.span_days])
         person = np.empty(n, np.int32)
         toff = np.empty(n, np.uint32)
         etype = np.empty(n, np.uint8)
-        person[:k], toff[:k], etype[:k] = p, t - self.start_ts, ty
-        del p, t, ty
-        self._fillers(rng, person, toff, etype, k)
-        order = np.argsort(toff, kind="stable")  # radix sort on uint32
-        self._person = person[order]
-        del person
-        self._toff = toff[order]
-        del toff
-        self._type = etype[order]
-        del etype, order
-        conf = np.array([name in CONFIDENTIAL_TYPES for name in TYPES])
-        self._visible = ~conf[self._type]
-        self._visible_seq = np.flatnonzero(self._visible).astype(np.int32)  # positions visible uten hjemmel
+        pick = _FillerPicker(self, rng)
+        hidden = np.array([name in CONFIDENTIAL_TYPES for name in TYPES])
+        visible = []  # positions visible uten hjemmel, per chunk
+        at = 0
+        for d0, d1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+            days = np.repeat(np.arange(d0, d1, dtype=np.uint32), fill_per_day[d0:d1])
+            ft = days * np.uint32(86400) + np.uint32(5 * 3600) + (rng.random(len(days), dtype=np.float32)
+                                                                   * (11 * 3600 - 1)).astype(np.uint32)
+            fp, fty = pick(ft)
+            lo, hi = np.searchsorted(t, [d0 * 86400, d1 * 86400])
+            ct = np.concatenate([t[lo:hi], ft])
+            o = np.argsort(ct, kind="stable")  # own changes first among equal moments
+            m = len(o)
+            toff[at:at + m] = ct[o]
+            person[at:at + m] = np.concatenate([p[lo:hi], fp])[o]
+            etype[at:at + m] = np.concatenate([ty[lo:hi], fty])[o]
+            visible.append((np.flatnonzero(~hidden[etype[at:at + m]]) + at).astype(np.int32))
+            at += m
+        assert at == n, (at, n)
+        self._person, self._toff, self._type = person, toff, etype
+        self._visible_seq = np.concatenate(visible)
 
-    def _fillers(self, rng, person, toff, etype, k: int, chunk: int = 1 << 20) -> None:
-        """Fill positions k.. with filler events (random living persons, random moments), in chunks."""
-        pop = self.pop
-        names_ = list(FILLER)
-        w = np.array([FILLER[x] for x in names_], dtype=float)
-        cum = np.cumsum(w / w.sum())
-        codes = np.array([T[x] for x in names_], np.uint8)
-        lo_all = np.maximum(pop.first.astype(np.int64) * 86400 + 86400, self.start_ts)
-        hi_all = np.minimum(np.where(pop.death >= 0, pop.death.astype(np.int64) * 86400, self.end_ts), self.end_ts)
-        eligible = np.flatnonzero(hi_all - lo_all > 3600).astype(np.int32)
-        if len(eligible) == 0:
-            eligible = np.arange(pop.size, dtype=np.int32)
-            lo_all = np.full(pop.size, self.start_ts, np.int64)
-            hi_all = np.full(pop.size, self.end_ts, np.int64)
-        for s in range(k, len(person), chunk):
-            e = min(s + chunk, len(person))
-            m = e - s
-            etype[s:e] = codes[np.minimum(np.searchsorted(cum, rng.random(m)), len(codes) - 1)]
-            fp = eligible[rng.integers(0, len(eligible), m)]
-            person[s:e] = fp
-            lo = lo_all[fp]
-            toff[s:e] = lo + (rng.random(m) * (hi_all[fp] - lo)).astype(np.int64) - self.start_ts
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -303,3 +307,40 @@ class EventFeed:
                 "egenskapshendelse": items,
             },
         }
+
+
+class _FillerPicker:
+    """Draws filler events for given moments: a type by FILLER's weights and a person who is in the
+    register and alive at that moment (uniform among them, by rejection)."""
+
+    def __init__(self, feed: EventFeed, rng: np.random.Generator):
+        pop = feed.pop
+        self.rng, self.start = rng, feed.start_ts
+        names_ = list(FILLER)
+        self.weights = np.array([FILLER[x] for x in names_], dtype=float)
+        self.codes = np.array([T[x] for x in names_], np.uint8)
+        # each person's window, in seconds from the span's start: registered (the next day) until death
+        lo = np.maximum(pop.first.astype(np.int64) * 86400 + 86400, feed.start_ts) - feed.start_ts
+        hi = np.minimum(np.where(pop.death >= 0, pop.death.astype(np.int64) * 86400, feed.end_ts), feed.end_ts) \
+            - feed.start_ts
+        self.pool = np.flatnonzero(hi - lo > 3600).astype(np.int32)
+        self.lo = np.clip(lo, 0, 2**32 - 1).astype(np.uint32)
+        self.hi = np.clip(hi, 0, 2**32 - 1).astype(np.uint32)
+
+    def __call__(self, moments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m, rng = len(moments), self.rng
+        types = self.codes[categorical(rng, self.weights, m)]
+        persons = np.empty(m, np.int32)
+        todo = np.arange(m)
+        for _ in range(100):
+            if not len(todo) or not len(self.pool):
+                break
+            cand = self.pool[rng.integers(0, len(self.pool), len(todo))]
+            tm = moments[todo]
+            ok = (self.lo[cand] <= tm) & (tm < self.hi[cand])
+            persons[todo[ok]] = cand[ok]
+            todo = todo[~ok]
+        if len(todo):
+            raise RuntimeError("the sandbox population has nobody in the register at some moments of the "
+                               "event span: use more persons or a shorter span")
+        return persons, types
