@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--events", type=int, default=None, help="number of events in the feed")
     s.add_argument("--scenario", default=None, help="a named training scenario to start in")
     s.add_argument("--roles-file", default=None, help="JSON file with the sandbox's roles")
+    s.add_argument("--untidy", type=float, default=None,
+                   help="share of persons whose documents deviate from the spec as real answers do "
+                        "(default 0.02; 0 = strictly per spec)")
     s.add_argument("--force-non-loopback", action="store_true",
                    help="allow binding to a non-loopback address (never with real data)")
 

@@ -8,13 +8,14 @@ import socket
 import sys
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
-import httpx
 import uvicorn
 
 from freg_nb.sandbox.app import SandboxState, build_app
 from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
+from freg_nb.sandbox.memory import release_free_memory
 from freg_nb.sandbox.pki import load_or_create
 from freg_nb.sandbox.settings import SandboxConfig
 
@@ -39,15 +40,32 @@ def default_data_dir() -> Path:
 
 
 def _state(config: SandboxConfig, data_dir) -> SandboxState:
-    from freg_nb.sandbox.population import Population
+    """The shared state; the population is built on a thread meanwhile (the server already answers
+    tokens and admin calls; Freg operations wait for it)."""
+    from freg_nb.sandbox.population import MIN_SIZE, Population
 
-    def feed():  # built on first use: a person lookup never waits for the feed
+    if config.persons < MIN_SIZE:
+        raise ValueError(f"persons must be at least {MIN_SIZE}")
+    if not 0.0 <= config.untidy <= 1.0:
+        raise ValueError("untidy must be a share between 0 and 1")
+    population: Future = Future()
+
+    def build():
+        try:
+            population.set_result(Population(seed=config.seed, size=config.persons,
+                                             reference_date=config.reference_date, untidy=config.untidy))
+        except BaseException as e:  # surfaces in whoever waits for the population
+            population.set_exception(e)
+        release_free_memory()  # the build's temporaries, once the population already answers
+
+    threading.Thread(target=build, name="freg-nb-population", daemon=True).start()
+
+    def feed(pop):  # built on first use: a person lookup never waits for the feed
         from freg_nb.sandbox.feed import EventFeed
         return EventFeed(pop, events=config.events, span_days=config.span_days)
 
     pki = load_or_create(data_dir if data_dir is not None else default_data_dir())
-    pop = Population(seed=config.seed, size=config.persons, reference_date=config.reference_date)
-    return SandboxState(config, pki, pop, feed)
+    return SandboxState(config, pki, population, feed)
 
 
 def _uvicorn(app, host: str) -> uvicorn.Server:
@@ -126,7 +144,7 @@ class Sandbox:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"Sandbox(url={self.url!r}, persons={len(self.population)})"
+        return f"Sandbox(url={self.url!r}, persons={self.config.persons})"
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -139,17 +157,13 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _wait_ready(url: str, timeout: float = 10.0) -> None:
+def _wait_ready(server: uvicorn.Server, thread: threading.Thread, url: str, timeout: float = 10.0) -> None:
+    """Wait until uvicorn has started serving on its (already listening) socket."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url + "/_sandbox/info", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"sandbox at {url} did not answer within {timeout} s")
-        time.sleep(0.01)
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"sandbox at {url} did not start within {timeout} s")
+        time.sleep(0.002)
 
 
 def start_sandbox(config: SandboxConfig | None = None, *, data_dir=None, port: int = 0) -> Sandbox:
@@ -165,7 +179,7 @@ def start_sandbox(config: SandboxConfig | None = None, *, data_dir=None, port: i
     server = _uvicorn(build_app(state), "127.0.0.1")
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="freg-nb-sandbox", daemon=True)
     thread.start()
-    _wait_ready(state.url)
+    _wait_ready(server, thread, state.url)
     return Sandbox(state, server, thread)
 
 
@@ -192,13 +206,19 @@ def cli_main(args) -> int:
         kw["persons"] = args.persons
     if args.events is not None:
         kw["events"] = args.events
-    state = _state(SandboxConfig(**kw), None)
+    if args.untidy is not None:
+        kw["untidy"] = args.untidy
+    try:
+        state = _state(SandboxConfig(**kw), None)
+    except ValueError as e:
+        print(f"freg-nb sandbox: {e}", file=sys.stderr)
+        return 2
     sock = _bind(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     state.url = f"http://{host}:{sock.getsockname()[1]}"
     server = _uvicorn(build_app(state), args.host)
     handle = Sandbox(state, server, None)
-    print(f"freg-nb sandbox listening on {state.url} ({len(state.population)} synthetic persons)")
+    print(f"freg-nb sandbox listening on {state.url} ({state.config.persons} synthetic persons)")
     if args.scenario:
         print(f"Scenario {args.scenario}: {SCENARIOS[args.scenario].beskrivelse}")
     print("Put this in your .env (or export it):\n")

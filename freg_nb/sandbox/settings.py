@@ -23,6 +23,8 @@ class SandboxConfig:
     events: int = 200_000
     span_days: int = 730
     reference_date: date | None = None
+    untidy: float = 0.02                # share of persons whose documents deviate from the spec the way
+    #                                     Skatteetaten's own answers do (upper-case codes, poststed as text)
     batch_size: int = 5000              # identifiers per extract batch
     extract_ready_after_s: float = 0.5  # a new extract job answers 404 until then
     job_ttl_s: float = 3600.0           # an unread job stops counting as running after this

@@ -153,6 +153,15 @@ def test_env_snippet_is_a_working_env_file(sandbox, tmp_path):
 def test_cli_refuses_non_loopback_without_force(capsys):
     from freg_nb.sandbox.server import cli_main
     args = argparse.Namespace(host="0.0.0.0", port=0, seed=1, persons=100, events=100, scenario=None,
-                              roles_file=None, force_non_loopback=False)
+                              roles_file=None, force_non_loopback=False, untidy=None)
     assert cli_main(args) == 2
     assert "--force-non-loopback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arg,message", [(["--untidy", "3"], "untidy must be a share between 0 and 1"),
+                                         (["--persons", "5"], "persons must be at least 10")])
+def test_cli_explains_bad_sandbox_settings_before_starting(arg, message, capsys):
+    from freg_nb.cli import main
+    assert main(["sandbox", "--port", "0", *arg]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
