@@ -46,57 +46,31 @@ __all__ = [
     "ServerError", "RetriesExhausted", "ExtractError", "ExtractOrderUncertain",
 ]
 
-# extracts (uttrekk)
-from .extracts import (  # noqa: E402
-    CriteriaWarning,
-    ExtractProgress,
-    age_pyramid_table,
-    discard_extract,
-    export_extract,
-    list_extracts,
-    read_complete_extract,
-    read_tailored_extract,
-    summarize_extract,
-    tailored_criteria,
-)
+# The analysis layers (pandas, DuckDB) load on first use, so that ``import freg_nb.sandbox`` and the
+# command line start quickly: name -> submodule that defines it.
+_LAZY = {
+    **dict.fromkeys(["read_tailored_extract", "read_complete_extract", "tailored_criteria", "summarize_extract",
+                     "age_pyramid_table", "export_extract", "list_extracts", "discard_extract", "ExtractProgress",
+                     "CriteriaWarning"], "extracts"),
+    **dict.fromkeys(["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
+                     "lookup_archived", "read_ids", "example_ids"], "lookups"),
+    **dict.fromkeys(["EVENT_TYPES", "FeedSync", "NoTimestamps", "compare_roles", "event_changes", "event_volumes",
+                     "has_new_events", "read_events", "sequence_for_date", "sync_events", "top_event_types",
+                     "type_matrix"], "events"),
+}
+__all__ += list(_LAZY)
 
-__all__ += ["read_tailored_extract", "read_complete_extract", "tailored_criteria", "summarize_extract",
-            "age_pyramid_table", "export_extract", "list_extracts", "discard_extract", "ExtractProgress",
-            "CriteriaWarning"]
 
-# lookups (oppslag)
-from . import lookups  # noqa: E402
-from .lookups import (  # noqa: E402
-    LookupResult,
-    example_ids,
-    find_person,
-    lookup_archived,
-    lookup_person,
-    lookup_persons,
-    read_ids,
-    search_persons,
-)
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-__all__ += ["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
-            "lookup_archived", "read_ids", "example_ids"]
+    module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+    value = module if name == _LAZY[name] else getattr(module, name)
+    globals()[name] = value
+    return value
 
-# events (hendelser)
-from .events import (  # noqa: E402
-    EVENT_TYPES,
-    FeedSync,
-    NoTimestamps,
-    compare_roles,
-    event_changes,
-    event_volumes,
-    has_new_events,
-    read_events,
-    sequence_for_date,
-    sync_events,
-    top_event_types,
-    type_matrix,
-)
 
-__all__ += [
-    "EVENT_TYPES", "FeedSync", "NoTimestamps", "compare_roles", "event_changes", "event_volumes",
-    "has_new_events", "read_events", "sequence_for_date", "sync_events", "top_event_types", "type_matrix",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
