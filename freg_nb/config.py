@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import ipaddress
 import os
 import re
 import threading
@@ -26,6 +25,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .net import is_loopback_host
 
 __all__ = ["ENVIRONMENTS", "Secret", "Settings", "connect", "load_settings", "is_loopback_url"]
 
@@ -91,13 +91,7 @@ class Secret:
 
 
 def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:

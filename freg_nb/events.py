@@ -50,6 +50,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from freg_nb.codes import HENDELSETYPER
 from freg_nb.errors import AccessDenied, FregNbError, InputError
 from freg_nb.store import DataDir
 
@@ -66,19 +67,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 CHECKPOINT_VERSION = 1
 EVENT_COLUMNS = ("sekvensnummer", "role", "hendelsetype", "ajourholdstidspunkt", "dato",
                  "folkeregisteridentifikator", "hendelsesdokument", "persondokument")
-EVENT_TYPES = (  # Hendelsedokument v1.4 + personErOppdatert (2024); for pickers, not for checking
-    "personErOpprettet", "personErReaktivert", "personErOpphoert", "personErViderefoertSomGjeldendeVedSammenslaaing",
-    "personErOpphoertSomDublett", "personErEndretVedSplitting", "personErGjenopprettetVedSplitting",
-    "personErDoed", "personErBosatt", "personErUtflyttet", "personErOppdatert", "endringIStatus",
-    "endringIIdentitetsgrunnlag", "endringIUtenlandskPersonidentifikasjon",
-    "endringIUtlendingsmyndighetenesIdentifikasjonsnummer", "endringILegitimasjonsdokument",
-    "endringIIdentifikasjonsnummer", "endringIFalskIdentitet", "endringIKontaktopplysningerForDoedsbo",
-    "endringIDeltBosted", "endringIFoedsel", "endringIFoedselINorge", "endringIKjoenn", "endringIFamilierelasjon",
-    "endringISivilstand", "endringIDoedsfall", "endringINavn", "endringIAdressebeskyttelse",
-    "endringIBostedsadresse", "endringIBostedsadresseUtenFlytting", "endringIOppholdsadresse",
-    "endringIInnflytting", "endringIUtflytting", "endringIBrukAvSamiskSpraak", "endringIKontaktinformasjon",
-    "endringIForeldreansvar", "endringIStatsborgerskap", "endringIOpphold", "endringIVergemaal",
-)
+EVENT_TYPES = HENDELSETYPER  # the official hendelsetype values; for pickers, not for checking
 _SEQ_RE = re.compile(rb'"sekvensnummer"\s*:\s*(\d+)')
 _FREQ = {"day": "day", "dag": "day", "d": "day", "week": "week", "uke": "week", "w": "week",
          "month": "month", "måned": "month", "maaned": "month", "mnd": "month", "m": "month"}

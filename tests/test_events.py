@@ -393,3 +393,12 @@ def test_plots_draw_the_volumes(client, truth):
     hm = type_week_heatmap(vol, role="analyse")
     img = hm.axes[0].get_images()[0].get_array()
     assert img.sum() == vol.loc[vol["role"] == "analyse", "events"].sum()
+
+
+def test_event_type_picker_offers_every_official_hendelsetype(shared_reference):
+    """The types the notebook's picker offers (and the sandbox emits from) are exactly the spec's."""
+    yaml = pytest.importorskip("yaml")
+    spec = yaml.safe_load((shared_reference / "freg-offentlig-med-hjemmel-1.5.openapi.yaml").read_text(encoding="utf-8"))
+    hendelse = spec["components"]["schemas"]["folkeregisteret.tilgjengeliggjoering.hendelse.v1.Hendelse"]
+    official = hendelse["properties"]["hendelsestype"]["enum"]
+    assert sorted(E.EVENT_TYPES) == sorted(official)

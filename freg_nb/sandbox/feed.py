@@ -23,26 +23,13 @@ import threading
 
 import numpy as np
 
+from ..codes import HENDELSETYPER
 from .memory import release_free_memory
 from .mixing import IdCodec, categorical, hash1
 from .persondoc import element_version_at, fmt_ts
 from .population import Population
 
-# Official hendelsetype values (Hendelsedokument v1.4 + spec enum + personErOppdatert).
-TYPES = (
-    "personErOpprettet", "personErReaktivert", "personErOppdatert", "personErOpphoert",
-    "personErViderefoertSomGjeldendeVedSammenslaaing", "personErOpphoertSomDublett",
-    "personErEndretVedSplitting", "personErGjenopprettetVedSplitting", "personErDoed", "personErBosatt",
-    "personErUtflyttet", "endringIStatus", "endringIIdentitetsgrunnlag", "endringIUtenlandskPersonidentifikasjon",
-    "endringIUtlendingsmyndighetenesIdentifikasjonsnummer", "endringILegitimasjonsdokument",
-    "endringIIdentifikasjonsnummer", "endringIFalskIdentitet", "endringIKontaktopplysningerForDoedsbo",
-    "endringIDeltBosted", "endringIFoedsel", "endringIFoedselINorge", "endringIKjoenn", "endringIFamilierelasjon",
-    "endringISivilstand", "endringIDoedsfall", "endringINavn", "endringIAdressebeskyttelse",
-    "endringIBostedsadresse", "endringIBostedsadresseUtenFlytting", "endringIOppholdsadresse",
-    "endringIInnflytting", "endringIUtflytting", "endringIBrukAvSamiskSpraak", "endringISametingetsValgmanntall",
-    "endringIKontaktinformasjon", "endringIForeldreansvar", "endringIStatsborgerskap", "endringIOpphold",
-    "endringIOppholdPaaSvalbard", "endringIVergemaal",
-)
+TYPES = HENDELSETYPER  # the official values; a feed stores an event's type as its index here
 T = {name: k for k, name in enumerate(TYPES)}
 
 # Types about confidential information: not distributed "offentlig uten hjemmel".

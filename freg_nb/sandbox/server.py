@@ -1,7 +1,6 @@
 """Starting the sandbox: in a background thread (``start_sandbox``) or in the foreground (``freg-nb sandbox``)."""
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import socket
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from freg_nb.net import is_loopback_host
 from freg_nb.sandbox.app import SandboxState, build_app
 from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
 from freg_nb.sandbox.memory import release_free_memory
@@ -183,18 +183,9 @@ def start_sandbox(config: SandboxConfig | None = None, *, data_dir=None, port: i
     return Sandbox(state, server, thread)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def cli_main(args) -> int:
     """``freg-nb sandbox``: run in the foreground, print the URL and a ready ``.env`` snippet."""
-    if not _is_loopback(args.host) and not args.force_non_loopback:
+    if not is_loopback_host(args.host) and not args.force_non_loopback:
         print(f"Refusing to bind {args.host}: the sandbox is for loopback only. "
               "Use --force-non-loopback to override (never with real data).", file=sys.stderr)
         return 2
