@@ -162,7 +162,7 @@ class EventFeed:
         own_per_day = np.bincount(t // 86400, minlength=self.span_days)
         # chunk boundaries (in days) of about ``chunk`` events each
         cum = np.cumsum(fill_per_day + own_per_day)
-        cuts = np.unique(np.r_[0, np.searchsorted(cum, np.arange(chunk, cum[-1] if len(cum) else 0, chunk)), self.span_days])
+        cuts = np.unique(np.r_[0, np.searchsorted(cum, np.arange(chunk, cum[-1], chunk)), self.span_days])
         person = np.empty(n, np.int32)
         toff = np.empty(n, np.uint32)
         etype = np.empty(n, np.uint8)
@@ -187,7 +187,6 @@ class EventFeed:
         assert at == n, (at, n)
         self._person, self._toff, self._type = person, toff, etype
         self._visible_seq = np.concatenate(visible)
-
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
