@@ -139,9 +139,11 @@ def run_notebook(path: Path, out_dir: Path, *, parameters: Mapping[str, object] 
         pm.execute_notebook(str(path), str(executed), parameters=dict(parameters or {}),
                             cwd=str(cwd or path.parent), kernel_name="python3",
                             execution_timeout=timeout, progress_bar=False, log_output=False,
-                            # the kernel's start-up warnings (e.g. "TCP without encryption" on
-                            # loopback) would interleave with the summary in the terminal
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            # the kernel's own log would interleave with the summary in the terminal:
+                            # start-up warnings ("TCP without encryption" on loopback) and, at random,
+                            # "KeyboardInterrupt caught in kernel" from the interrupt jupyter_client
+                            # always sends before a shutdown. Failures show as error outputs instead.
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except Exception as exc:  # PapermillExecutionError, timeouts, kernel death
         error = _error_of(exc)
     seconds = time.perf_counter() - t0
