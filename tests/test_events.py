@@ -145,15 +145,16 @@ def test_full_read_matches_the_feed_med_and_uten_hjemmel(client, truth):
 
 
 def test_reading_is_concurrent(sb, tmp_path):
-    """With 100 ms per call, one-by-one reading needs >= pages × 100 ms; the reader keeps 8 in flight.
-    (The gapped skole feed: cheap pages, so the in-process sandbox's CPU is not what is measured.)"""
+    """With 100 ms per call the reader keeps about 8 calls open at once, as the sandbox sees it
+    (a count, not a timing: speed itself is measured in benchmarks/feed.py)."""
     sb.set_faults(latency_ms=100)
+    sb.state.counters.reset()
     with make_client(sb, tmp_path / "c", concurrency=8) as c:
         r = E.sync_events(c, "skole", concurrency=8)
     assert r.rows_added == int((~pd.Series([sb.feed.type_of(s) for s in range(1, sb.feed.latest() + 1)])
                                  .isin(__import__("freg_nb.sandbox.feed", fromlist=["x"]).CONFIDENTIAL_TYPES)).sum())
     assert r.pages >= 15
-    assert r.seconds < 0.5 * r.pages * 0.1, r
+    assert 6 <= sb.counters()["max_in_flight"] <= 8
 
 
 @pytest.mark.parametrize("start_seq,end_seq", [(1, 999), (1, 1000), (1001, 1001), (12_345, 23_456), (29_990, None)])

@@ -84,7 +84,12 @@ def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET"
     async def endpoint(request: Request):
         counters = state.counters
         counters.add("route", f"{request.method} {path}")
-        response, role = await _serve(request), getattr(request.state, "role_name", None)
+        counters.enter()
+        try:
+            response = await _serve(request)
+        finally:
+            counters.leave()
+        role = getattr(request.state, "role_name", None)
         if role:
             counters.add("role", role)
         counters.add("status", str(response.status_code) if not isinstance(response, DroppedResponse) else "dropped")
