@@ -248,7 +248,7 @@ class EventFeed:
         ts = self._toff[rows].astype(np.int64) + self.start_ts
         # the page's document ids in one vectorised pass (the same ids as encode() one by one)
         event_docs = self._codec.encode_many(rows + 1, np.zeros(len(rows), np.int64)).tolist()
-        person_docs = pop._doc_codec.encode_many(persons, ts).tolist()
+        person_docs = pop.document_ids_for(persons, ts)
         return [{"sekvensnummer": s, "hendelse": {
                     "folkeregisteridentifikator": ident, "hendelsetype": TYPES[ty], "hendelsesdokument": e,
                     "persondokument": d, "ajourholdstidspunkt": fmt_ts(t)}}

@@ -114,12 +114,11 @@ class Population:
         pk = weight / weight.sum()
         self._kommune_cum = np.cumsum(pk)
         with ThreadPoolExecutor(1, thread_name_prefix="freg-nb-population") as helper:
-            self._draw(rng, n, ref, pk, helper)
-            self._minting.result()
-        del self._minting
+            self._draw(rng, n, ref, pk, helper).result()  # the identifiers, minted meanwhile
 
     # ------------------------------------------------------------------ construction
     def _draw(self, rng, n, ref, pk, helper):
+        """Draw every array; returns the Future of the identifiers being minted on ``helper``."""
         idx = np.arange(n, dtype=np.int32)
         age = categorical(rng, _age_weights(), n).astype(np.int16)
         birth = (ref - (age + rng.random(n, dtype=np.float32)) * np.float32(YEAR)).astype(np.int32)
@@ -147,7 +146,7 @@ class Population:
         self._birth_ptr = np.concatenate([[0], np.cumsum(np.bincount(boff, minlength=ref - dmin + 1))]).astype(np.int32)
         del boff
         # identifiers need only birth days and D-number flags: mint them on a second core meanwhile
-        self._minting = helper.submit(self._mint_identifiers, birth, dnr)
+        minting = helper.submit(self._mint_identifiers, birth, dnr)
         traits = helper.submit(self._traits, imm, immig, dnr, pk)
         # deaths (kept in the register, mostly old people, during the last 15 years)
         a = np.arange(106)
@@ -339,6 +338,7 @@ class Population:
         self.sivil, self.widow_day = sivil, widow_day
         self.verge = verge
         self._kids = None  # children of each parent, built on first use (kids_of)
+        return minting
 
     def _traits(self, imm, immig, dnr, pk) -> dict:
         """Draws that need no family ties (own stream, on the helper thread): given names and a
@@ -347,11 +347,11 @@ class Population:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x7A17]))
         na, nn = len(names.adjectives()), len(names.nouns())
         t = {"fornavn": rng.integers(0, na, n, dtype=np.int16),
-             "mellom": np.where(rng.random(n, dtype=np.float32) < 0.12, rng.integers(0, nn, n, dtype=np.int16), -1),
+             "mellom": np.where(rng.random(n, dtype=np.float32) < 0.12, rng.integers(0, nn, n, dtype=np.int16),
+                               -1).astype(np.int16),
              "own": rng.integers(0, nn, n, dtype=np.int16),
              "foreign": categorical(rng, names.foreign_weights(), n).astype(np.int16),
              "kommune": categorical(rng, pk, n).astype(np.int16)}
-        t["mellom"] = t["mellom"].astype(np.int16)
         born_abroad = imm | dnr
         t["cit"] = np.where(born_abroad & ((rng.random(n, dtype=np.float32) < 0.6) | dnr), t["foreign"], -1).astype(np.int16)
         natur_day = np.where(imm & (t["cit"] < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
@@ -541,6 +541,10 @@ class Population:
     def document_id_for(self, i: int, ts: int) -> str:
         """The id of the persondokument written by a change registered at ``ts`` (feed events)."""
         return self._doc_codec.encode(int(i), int(ts))
+
+    def document_ids_for(self, idx: np.ndarray, ts: np.ndarray) -> list[str]:
+        """``document_id_for`` for many (person, moment) pairs at once (feed pages)."""
+        return self._doc_codec.encode_many(idx, ts).tolist()
 
     def document_id_at(self, i: int, ts: int) -> str:
         """The persondokument id of person i's version in force at moment ``ts``."""
