@@ -49,6 +49,7 @@ from .errors import (
     TokenRejected,
     clean_text,
 )
+from .codes import PART_GROUPS, expand_parts
 from .ids import check_digits
 
 __all__ = ["Check", "Diagnosis", "SERVICES", "PROBE_PARTS", "capability_matrix", "expected_capabilities",
@@ -62,17 +63,6 @@ SERVICES: dict[str, str] = {"oppslag": "oppslag", "soek": "søk", "uttrekk": "ut
 # 3 service probes + 8 part probes = at most 11 calls per role.
 PROBE_PARTS: tuple[str, ...] = ("person-basis", "relasjon-utvidet", "identitetsgrunnlag-utvidet",
                                 "navn", "foedsel", "bostedsadresse", "status", "historikk")
-
-# Freg's part groups (API notes, "Data minimisation"): needed to tell what a role set-up implies.
-PART_GROUPS: dict[str, frozenset[str]] = {
-    "person-basis": frozenset({
-        "identifikasjonsnummer", "identitetsgrunnlag", "status", "doedsfall", "sivilstand", "foedsel",
-        "statsborgerskap", "kjoenn", "navn", "bostedsadresse", "oppholdsadresse", "deltBosted",
-        "postadresse", "postadresseIUtlandet", "adressebeskyttelse", "kontaktinformasjonForDoedsbo"}),
-    "identitetsgrunnlag-utvidet": frozenset({"falskIdentitet", "legitimasjonsdokument",
-                                             "utenlandskPersonidentifikasjon"}),
-    "relasjon-utvidet": frozenset({"familierelasjon", "foreldreansvar", "vergemaalEllerFremtidsfullmakt"}),
-}
 
 # A valid synthetic fødselsnummer (Tenor style: month + 80) for 1 January 1900 that nobody has.
 # Probing with a person that does not exist means no real person's lookup is logged at
@@ -333,14 +323,6 @@ def capability_matrix(client, roles: Iterable[str] | None = None):
     return _matrix({name: _probe_role(client, name) for name in names})
 
 
-def _elements(parts: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for p in parts:
-        if p != "historikk":
-            out |= PART_GROUPS.get(p, {p})
-    return out
-
-
 def expected_capabilities(setup: Mapping[str, Mapping[str, Any]]):
     """What a role set-up (``{role: {"services": [...], "parts": [...]}}``, as in Fiks forvaltning)
     implies for the matrix's columns, as a DataFrame of "ja"/"nei"."""
@@ -350,7 +332,7 @@ def expected_capabilities(setup: Mapping[str, Mapping[str, Any]]):
     for name, s in setup.items():
         services = set(s.get("services", ()))
         parts = set(s.get("parts", ()))
-        elements = _elements(parts)
+        elements = expand_parts(parts)
         lookup = "oppslag" in services
         row = {label: YES if key in services else NO for key, label in SERVICES.items()}
         for p in PROBE_PARTS:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from .codes import EXTRACT_PERSONSTATUSTYPER, KJOENN, SIVILSTANDSTYPER
 from .errors import (
     AccessDenied,
     ApiError,
@@ -67,12 +68,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Criteria (TilpassetUttrekkJobbRequest, Freg API v1.5)
 
-PERSONSTATUSTYPER = ("aktiv", "bosatt", "utflyttet", "doed", "inaktiv")
-KJOENN = ("kvinne", "mann")
-SIVILSTANDSTYPER = (
-    "uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert", "registrertPartner",
-    "separertPartner", "skiltPartner", "gjenlevendePartner",
-)
+PERSONSTATUSTYPER = EXTRACT_PERSONSTATUSTYPER
 EARLIEST_YEAR = 1850
 
 # ISO 3166-1 alpha-3 (249 officially assigned codes) plus the codes Freg uses beside them for

@@ -46,6 +46,7 @@ import pandas as pd
 
 from . import ids as _ids
 from . import privacy
+from .codes import HISTORIKK, PART_GROUPS, PERSON_BASIS, expand_parts
 from .errors import AccessDenied, BadRequest, FregNbError, InputError, NotFound, PartNotAllowed, clean_text
 
 __all__ = [
@@ -69,19 +70,6 @@ __all__ = [
 BULK_SIZE = 1000
 """Identifiers per bulk call (Freg's maximum)."""
 
-PERSON_BASIS = frozenset({
-    "identifikasjonsnummer", "identitetsgrunnlag", "status", "doedsfall", "sivilstand", "foedsel",
-    "statsborgerskap", "kjoenn", "navn", "bostedsadresse", "oppholdsadresse", "deltBosted",
-    "postadresse", "postadresseIUtlandet", "adressebeskyttelse", "kontaktinformasjonForDoedsbo"})
-"""The elements behind ``person-basis`` (what Freg returns when no part is named)."""
-
-PART_GROUPS: dict[str, frozenset[str]] = {
-    "person-basis": PERSON_BASIS,
-    "identitetsgrunnlag-utvidet": frozenset({"falskIdentitet", "legitimasjonsdokument",
-                                             "utenlandskPersonidentifikasjon"}),
-    "relasjon-utvidet": frozenset({"familierelasjon", "foreldreansvar", "vergemaalEllerFremtidsfullmakt"}),
-}
-HISTORIKK = "historikk"
 STALE_RUN_S = 24 * 3600  # an unfinished run older than this is started again, not resumed
 _RUN_PREFIX = "oppslag-"
 _DONE = "done.json"
@@ -432,14 +420,6 @@ def _invalid_message(invalid: pd.DataFrame) -> str:
 _ROLE_PARTS: "weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]] | None]" = weakref.WeakKeyDictionary()
 
 
-def _expand(names: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for n in names:
-        if n != HISTORIKK:
-            out |= PART_GROUPS.get(n, {n})
-    return out
-
-
 def allowed_parts(client: Any, role: str) -> frozenset[str] | None:
     """The part names a role may fetch, as set up in Fiks forvaltning — or ``None`` when unknown.
 
@@ -480,7 +460,7 @@ def _sandbox_role_parts(client: Any) -> dict[str, frozenset[str]] | None:
     out = {}
     for name, setup in (info.get("role_setup") or {}).items():
         names = set(setup.get("parts") or [])
-        parts = _expand(names) | ({HISTORIKK} if HISTORIKK in names else set())
+        parts = expand_parts(names) | ({HISTORIKK} if HISTORIKK in names else set())
         if PERSON_BASIS <= parts:
             parts.add("person-basis")
         for group, members in PART_GROUPS.items():
@@ -525,7 +505,7 @@ def check_parts(client: Any, role: str, parts: Sequence[str] | str | None, histo
                                      f"fetch ({', '.join(sorted(allowed - {HISTORIKK})) or 'none'}).")
             wanted = default + [p for p in wanted if p == HISTORIKK]
             elements = default
-        refused = [p for p in wanted if p not in allowed and not (p != HISTORIKK and _expand([p]) <= allowed)]
+        refused = [p for p in wanted if p not in allowed and not (p != HISTORIKK and expand_parts([p]) <= allowed)]
         if refused:
             ok = sorted(p for p in allowed if p not in PART_GROUPS and p != HISTORIKK)
             extra = [g for g in (*PART_GROUPS, HISTORIKK) if g in allowed]

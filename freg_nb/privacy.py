@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from freg_nb import ids as _ids
+from freg_nb.codes import PROTECTED_LEVELS
 
 __all__ = [
     "ADDRESS_COLUMNS",
@@ -39,8 +40,6 @@ __all__ = [
     "suppress",
 ]
 
-PROTECTED_LEVELS = frozenset({"fortrolig", "strengtfortrolig"})
-"""Address grading levels (lower case) that hide a person's address."""
 
 ID_COLUMNS = frozenset(name.lower() for name in (
     "foedselsEllerDNummer", "folkeregisteridentifikator", "ident", "id", "identifikator",

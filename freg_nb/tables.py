@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from freg_nb import privacy
+from freg_nb import codes, privacy
 
 __all__ = [
     "ELEMENTS",
@@ -82,14 +82,11 @@ _RELATION_FIELDS = {"relatertPerson": V, "relatertPersonsRolle": V, "minRolleFor
 
 # Codes, in the spec's case (used to normalise 'UGRADERT' → 'ugradert', etc.).
 _CODES = {
-    "status": ["bosatt", "utflyttet", "forsvunnet", "doed", "opphoert", "foedselsregistrert",
-               "midlertidig", "inaktiv", "ikkeBosatt", "aktiv"],
-    "kjoenn": ["kvinne", "mann"],
-    "sivilstand": ["uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert",
-                   "registrertPartner", "separertPartner", "skiltPartner", "gjenlevendePartner"],
-    "adressegradering": ["ugradert", "klientadresse", "fortrolig", "strengtFortrolig"],
-    "familierelasjon": ["mor", "far", "medmor", "barn", "soesken", "ektefelleEllerPartner",
-                        "doedfoedtBarn"],
+    "status": list(codes.PERSONSTATUS),
+    "kjoenn": list(codes.KJOENN),
+    "sivilstand": list(codes.SIVILSTANDSTYPER),
+    "adressegradering": list(codes.ADRESSEGRADERING),
+    "familierelasjon": list(codes.FAMILIERELASJON),
 }
 _CATEGORICAL = ("id_type", "status", "kjoenn", "sivilstand", "adressegradering",
                 "adressebeskyttelse", "adressetype", "relatertPersonsRolle", "minRolleForPerson")

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
+from freg_nb.codes import EXTRACT_PERSONSTATUSTYPER, KJOENN, SIVILSTANDSTYPER
 from freg_nb.sandbox.fiks import Ctx
 from freg_nb.sandbox.responses import freg_error, json_response
 
 __all__ = ["Jobs", "order_tailored", "order_complete", "get_batch", "validate_tailored"]
 
-STATUSES = {"aktiv", "bosatt", "utflyttet", "doed", "inaktiv"}
-SIVILSTAND = {"uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert", "registrertPartner",
-              "separertPartner", "skiltPartner", "gjenlevendePartner"}
+STATUSES = frozenset(EXTRACT_PERSONSTATUSTYPER)
+SIVILSTAND = frozenset(SIVILSTANDSTYPER)
 YEARS = ("foedselsaarFraOgMed", "foedselsaarTilOgMed", "doedsaarFraOgMed", "doedsaarTilOgMed")
 FIELDS = {"personstatustyper", "kommunenummer", "kjoenn", "statsborgerskap", "sivilstandstype", *YEARS}
 
@@ -97,7 +97,7 @@ def validate_tailored(body) -> list[str]:
     for lo, hi in (YEARS[:2], YEARS[2:]):
         if not problems and lo in body and hi in body and body[lo] > body[hi]:
             problems.append(f"{lo} kan ikke være etter {hi}")
-    if "kjoenn" in body and body["kjoenn"] not in ("kvinne", "mann"):
+    if "kjoenn" in body and body["kjoenn"] not in KJOENN:
         problems.append("kjoenn må være kvinne eller mann")
     if "statsborgerskap" in body and not (isinstance(body["statsborgerskap"], str)
                                           and re.fullmatch(r"[A-Z]{3}", body["statsborgerskap"])):

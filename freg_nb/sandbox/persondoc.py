@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
+from ..codes import ADDRESS_ELEMENTS
 from . import names
 from .mixing import hash1
 from .population import (
@@ -27,7 +28,7 @@ from .population import (
 
 _EPOCH = date(1970, 1, 1)
 _FREG_START = (date(2017, 10, 31) - _EPOCH).days * 86400
-_ADDRESS_ELEMENTS = ("bostedsadresse", "oppholdsadresse", "deltBosted", "postadresse", "postadresseIUtlandet")
+_ADDRESS_ELEMENTS = ADDRESS_ELEMENTS
 _LETTERS = ("", "A", "B", "C", "D")
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 
 from .. import ids
+from ..codes import ELEMENTS, PART_GROUPS, PART_NAMES, SIVILSTANDSTYPER
 from ..kommuner import kommune_dict
 from . import names
 from .mixing import IdCodec, categorical, hash1, hash64
@@ -32,31 +33,10 @@ MIN_SIZE = 10
 YEAR = 365.25
 STATUS = ("bosatt", "utflyttet", "doed", "inaktiv", "aktiv", "opphoert", "forsvunnet", "ikkeBosatt")
 BOSATT, UTFLYTTET, DOED, INAKTIV, AKTIV, OPPHOERT, FORSVUNNET, IKKEBOSATT = range(8)
-SIVILSTAND = ("uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert",
-              "registrertPartner", "separertPartner", "skiltPartner", "gjenlevendePartner")
+SIVILSTAND = SIVILSTANDSTYPER
 UOPPGITT, UGIFT, GIFT, ENKE, SKILT = range(5)
 PROT = (None, "fortrolig", "strengtFortrolig")
 
-# The 32 top-level properties of Folkeregisterperson (v1.5) and the part groups (API-NOTES).
-ELEMENTS = (
-    "adressebeskyttelse", "bibehold", "bostedsadresse", "brukAvSamiskSpraak", "deltBosted",
-    "doedsfall", "falskIdentitet", "familierelasjon", "foedsel", "foedselINorge", "foreldreansvar",
-    "forholdTilSametingetsValgmanntall", "identifikasjonsnummer", "identitetsgrunnlag", "innflytting",
-    "kjoenn", "kontaktinformasjonForDoedsbo", "legitimasjonsdokument", "navn", "opphold",
-    "oppholdPaaSvalbard", "oppholdsadresse", "postadresse", "postadresseIUtlandet",
-    "preferertKontaktadresse", "sivilstand", "statsborgerskap", "status", "utenlandskPersonidentifikasjon",
-    "utflytting", "utlendingsmyndighetenesIdentifikasjonsnummer", "vergemaalEllerFremtidsfullmakt",
-)
-PART_GROUPS = {
-    "person-basis": (
-        "identifikasjonsnummer", "identitetsgrunnlag", "status", "doedsfall", "sivilstand", "foedsel",
-        "statsborgerskap", "kjoenn", "navn", "bostedsadresse", "oppholdsadresse", "deltBosted",
-        "postadresse", "postadresseIUtlandet", "adressebeskyttelse", "kontaktinformasjonForDoedsbo",
-    ),
-    "identitetsgrunnlag-utvidet": ("falskIdentitet", "legitimasjonsdokument", "utenlandskPersonidentifikasjon"),
-    "relasjon-utvidet": ("familierelasjon", "foreldreansvar", "vergemaalEllerFremtidsfullmakt"),
-}
-PART_NAMES = frozenset(ELEMENTS) | frozenset(PART_GROUPS) | {"historikk"}  # what ``part`` may name
 # Confidential (taushetsbelagt) elements: never served "offentlig uten hjemmel".
 CONFIDENTIAL = frozenset({
     "familierelasjon", "foreldreansvar", "falskIdentitet", "bibehold", "forholdTilSametingetsValgmanntall",

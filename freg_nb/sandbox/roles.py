@@ -12,30 +12,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..codes import HISTORIKK, PART_GROUPS, PERSON_BASIS, expand_parts
+
 __all__ = ["Role", "load_roles", "PART_GROUPS", "SERVICES", "PERSON_BASIS", "expand_parts", "PartCheck"]
 
 SERVICES = ("oppslag", "soek", "uttrekk", "hendelser")
-PERSON_BASIS = frozenset({
-    "identifikasjonsnummer", "identitetsgrunnlag", "status", "doedsfall", "sivilstand", "foedsel",
-    "statsborgerskap", "kjoenn", "navn", "bostedsadresse", "oppholdsadresse", "deltBosted",
-    "postadresse", "postadresseIUtlandet", "adressebeskyttelse", "kontaktinformasjonForDoedsbo"})
-PART_GROUPS = {
-    "person-basis": PERSON_BASIS,
-    "identitetsgrunnlag-utvidet": frozenset({"falskIdentitet", "legitimasjonsdokument",
-                                             "utenlandskPersonidentifikasjon"}),
-    "relasjon-utvidet": frozenset({"familierelasjon", "foreldreansvar", "vergemaalEllerFremtidsfullmakt"}),
-}
-HISTORIKK = "historikk"
-
-
-def expand_parts(names) -> set[str]:
-    """Element names behind part names (groups expanded; ``historikk`` is not an element)."""
-    out: set[str] = set()
-    for n in names:
-        if n == HISTORIKK:
-            continue
-        out |= PART_GROUPS.get(n, {n})
-    return out
 
 
 @dataclass(frozen=True)
