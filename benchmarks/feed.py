@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from freg_nb import events as E  # noqa: E402
-from freg_nb.config import connect  # noqa: E402
+from freg_nb import connect  # noqa: E402
 
 # what --json writes: the measurements and the figures beside their baselines (see _report.py)
 ROWS: list[dict] = []

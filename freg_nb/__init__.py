@@ -8,7 +8,8 @@
 from . import errors, ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider, token_claims
 from .client import ClientStats, FeedPage, FregClient, RetryPolicy
-from .config import Secret, Settings, connect, load_settings
+from ._connect import connect
+from .config import Secret, Settings, load_settings
 from .errors import (
     AccessDenied,
     ApiError,
@@ -49,9 +50,11 @@ __all__ = [
 # The analysis layers (pandas, DuckDB) load on first use, so that ``import freg_nb.sandbox`` and the
 # command line start quickly: name -> submodule that defines it.
 _LAZY = {
-    **dict.fromkeys(["read_tailored_extract", "read_complete_extract", "tailored_criteria", "summarize_extract",
-                     "age_pyramid_table", "export_extract", "list_extracts", "discard_extract", "ExtractProgress",
-                     "CriteriaWarning"], "extracts"),
+    **dict.fromkeys(["read_tailored_extract", "read_complete_extract", "ExtractProgress"], "extracts"),
+    **dict.fromkeys(["tailored_criteria", "CriteriaWarning"], "criteria"),
+    **dict.fromkeys(["summarize_extract", "age_pyramid_table"], "summaries"),
+    **dict.fromkeys(["export_extract"], "export"),
+    **dict.fromkeys(["list_extracts", "discard_extract"], "extract_records"),
     **dict.fromkeys(["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
                      "lookup_archived", "read_ids", "example_ids"], "lookups"),
     **dict.fromkeys(["EVENT_TYPES", "FeedSync", "NoTimestamps", "compare_roles", "event_changes", "event_volumes",

@@ -30,6 +30,7 @@ import httpx
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .config import Settings, is_loopback_url, is_uuid, new_request_id
+from .store import DataDir
 from .errors import (
     ConfigError,
     ExtractError,
@@ -212,9 +213,22 @@ class FregClient:
         self.stats = ClientStats()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._data_dir: DataDir | None = None
 
     def __repr__(self) -> str:
         return f"FregClient(env={self.settings.env!r}, roles={sorted(self.settings.roles)!r})"
+
+    @property
+    def roles(self) -> Mapping[str, str]:
+        """The configured roles: name → role UUID."""
+        return self.settings.roles
+
+    @property
+    def data_dir(self) -> DataDir:
+        """The private data folder (``settings.data_dir``), created 0700 on first use."""
+        if self._data_dir is None:
+            self._data_dir = DataDir(self.settings.data_dir)
+        return self._data_dir
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:

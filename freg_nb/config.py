@@ -16,9 +16,7 @@ import datetime as dt
 import hmac
 import os
 import re
-import threading
 import uuid
-import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,7 +25,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .net import is_loopback_host
 
-__all__ = ["ENVIRONMENTS", "Secret", "Settings", "connect", "load_settings", "is_loopback_url"]
+__all__ = ["ENVIRONMENTS", "Secret", "Settings", "load_settings", "is_loopback_url"]
 
 ENVIRONMENTS: dict[str, dict[str, str | None]] = {
     "sandbox": {"fiks": None, "maskinporten": None},
@@ -495,61 +493,6 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         concurrency=concurrency,
         small_cell=small_cell,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# connect()
-
-_sandbox_lock = threading.Lock()
-_sandbox_handle: Any = None
-
-
-def _shared_sandbox(data_dir: Path) -> Any:
-    """Start the in-process sandbox once per process (lazily imported: it is a separate server)."""
-    global _sandbox_handle
-    with _sandbox_lock:
-        if _sandbox_handle is None:
-            from freg_nb import sandbox
-
-            _sandbox_handle = sandbox.start_sandbox(data_dir=data_dir)  # its PKI goes to data_dir/sandbox/
-        return _sandbox_handle
-
-
-_CLIENT_KW = {"transport", "retry", "progress"}
-
-
-def connect(*, env_file: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
-            **overrides: Any):
-    """A ready ``FregClient``: Fiks test/prod when configured, else the built-in sandbox.
-
-    Real settings are used when ``FREG_NB_ENV`` is test/prod or ``FIKS_BASE_URL`` is set;
-    otherwise the in-process sandbox is started (once per process). ``overrides`` are
-    ``Settings`` fields (e.g. ``concurrency=4``) or client options (``transport``, ``retry``).
-    """
-    from .client import FregClient
-    from .store import DataDir
-
-    client_kw = {k: overrides.pop(k) for k in list(overrides) if k in _CLIENT_KW}
-    env = _read_environment(env_file, environ, [])
-    real = (env.get("FREG_NB_ENV") or "sandbox").lower() != "sandbox" or bool(env.get("FIKS_BASE_URL"))
-    if real:
-        settings = load_settings(env_file, environ)
-    else:
-        base = load_settings(env_file, environ, require_credentials=False)
-        DataDir(base.data_dir)  # create the private folder 0700 before the sandbox writes its PKI into it
-        handle = _shared_sandbox(base.data_dir)
-        settings = Settings.for_sandbox(handle, data_dir=base.data_dir, concurrency=base.concurrency,
-                                        small_cell=base.small_cell)
-    if overrides:
-        settings = settings.with_overrides(**overrides)
-    notice = DataDir(settings.data_dir).old_data_notice()
-    if notice:  # personal data should not linger: remind at every connect
-        warnings.warn(notice, OldDataWarning, stacklevel=2)
-    return FregClient(settings, **client_kw)
-
-
-class OldDataWarning(UserWarning):
-    """The private data folder holds files older than the retention period (FREG_NB_RETENTION_DAYS)."""
 
 
 def new_request_id() -> str:

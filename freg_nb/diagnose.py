@@ -36,7 +36,8 @@ from typing import Any, Callable, Iterable, Mapping
 import httpx
 
 from .auth import TokenProvider, token_claims
-from .config import Settings, connect, is_loopback_url, load_settings
+from ._connect import connect
+from .config import Settings, is_loopback_url, load_settings
 from .errors import (
     AccessDenied,
     ApiError,

@@ -1,14 +1,15 @@
 """Uttrekk: tailored and complete extracts → batches → persons → Parquet and a DataFrame.
 
     >>> import freg_nb
+    >>> fc = freg_nb.connect()                                    # doctest: +SKIP
     >>> df = freg_nb.read_tailored_extract(                       # doctest: +SKIP
-    ...     "skole", bostedskommunenummer="0301", foedselsaar_fra_og_med=2020,
-    ...     foedselsaar_til_og_med=2020, parts=["navn", "foedsel", "kjoenn", "bostedsadresse"])
+    ...     fc, role="skole", bostedskommunenummer="0301", foedselsaarFraOgMed=2020,
+    ...     foedselsaarTilOgMed=2020, parts=["navn", "foedsel", "kjoenn", "bostedsadresse"])
     >>> freg_nb.summarize_extract(df, by="kjoenn")                 # doctest: +SKIP
 
 How an extract runs (and why it can be interrupted at any point):
 
-1. The criteria are checked locally (``tailored_criteria``); every problem is listed in one
+1. The criteria are checked locally (``criteria.tailored_criteria``); every problem is listed in one
    ``InputError`` before any request is sent.
 2. The extract gets a folder ``extracts/<name>/`` in the private data folder with a
    ``state.json`` (written atomically). The job is ordered once and its ``jobbId`` recorded at
@@ -24,21 +25,37 @@ How an extract runs (and why it can be interrupted at any point):
 4. At the end the raw answers are flattened by ``tables`` (DuckDB), counts are reconciled
    (identifiers in the batches = rows + per-person errors, no duplicates) and the table is
    written as ``extracts/<name>/persons.parquet``.
+
+The record in the data folder lives in ``extract_records``; summaries in ``summaries``; export
+in ``export``.
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import re
 import shutil
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .codes import EXTRACT_PERSONSTATUSTYPER, KJOENN, SIVILSTANDSTYPER
+from ._connect import resolve_client
+from .criteria import merge_renamed, tailored_criteria
+from .extract_records import (
+    DONE,
+    JOB_GUARD_HOURS,
+    MAX_RUNNING_JOBS,
+    STATE_VERSION,
+    age_hours,
+    all_states,
+    check_name,
+    default_name,
+    describe_spec,
+    jobs_held,
+    limit_message,
+    now_iso,
+    state_rel,
+    store_of,
+)
 from .errors import (
     AccessDenied,
     ApiError,
@@ -49,374 +66,12 @@ from .errors import (
     Throttled,
 )
 
-__all__ = [
-    "CriteriaWarning",
-    "ExtractProgress",
-    "KJOENN",
-    "PERSONSTATUSTYPER",
-    "SIVILSTANDSTYPER",
-    "age_pyramid_table",
-    "discard_extract",
-    "export_extract",
-    "list_extracts",
-    "read_complete_extract",
-    "read_tailored_extract",
-    "summarize_extract",
-    "tailored_criteria",
-]
-
-# --------------------------------------------------------------------------------------------
-# Criteria (TilpassetUttrekkJobbRequest, Freg API v1.5)
-
-PERSONSTATUSTYPER = EXTRACT_PERSONSTATUSTYPER
-EARLIEST_YEAR = 1850
-
-# ISO 3166-1 alpha-3 (249 officially assigned codes) plus the codes Freg uses beside them for
-# Kosovo (XXK), stateless (XXX) and unknown (XUK).
-_ISO3 = frozenset("""
-AFG ALA ALB DZA ASM AND AGO AIA ATA ATG ARG ARM ABW AUS AUT AZE BHS BHR BGD BRB BLR BEL BLZ BEN
-BMU BTN BOL BES BIH BWA BVT BRA IOT BRN BGR BFA BDI CPV KHM CMR CAN CYM CAF TCD CHL CHN CXR CCK
-COL COM COG COD COK CRI CIV HRV CUB CUW CYP CZE DNK DJI DMA DOM ECU EGY SLV GNQ ERI EST SWZ ETH
-FLK FRO FJI FIN FRA GUF PYF ATF GAB GMB GEO DEU GHA GIB GRC GRL GRD GLP GUM GTM GGY GIN GNB GUY
-HTI HMD VAT HND HKG HUN ISL IND IDN IRN IRQ IRL IMN ISR ITA JAM JPN JEY JOR KAZ KEN KIR PRK KOR
-KWT KGZ LAO LVA LBN LSO LBR LBY LIE LTU LUX MAC MDG MWI MYS MDV MLI MLT MHL MTQ MRT MUS MYT MEX
-FSM MDA MCO MNG MNE MSR MAR MOZ MMR NAM NRU NPL NLD NCL NZL NIC NER NGA NIU NFK MKD MNP NOR OMN
-PAK PLW PSE PAN PNG PRY PER PHL PCN POL PRT PRI QAT REU ROU RUS RWA BLM SHN KNA LCA MAF SPM VCT
-WSM SMR STP SAU SEN SRB SYC SLE SGP SXM SVK SVN SLB SOM ZAF SGS SSD ESP LKA SDN SUR SJM SWE CHE
-SYR TWN TJK TZA THA TLS TGO TKL TON TTO TUN TUR TKM TCA TUV UGA UKR ARE GBR USA UMI URY UZB VUT
-VEN VNM VGB VIR WLF ESH YEM ZMB ZWE
-XXK XXX XUK
-""".split())
-
-
-class CriteriaWarning(UserWarning):
-    """Criteria that are valid but probably not what was meant (e.g. an unknown municipality)."""
-
-
-def _year(value: Any, label: str, problems: list[str], this_year: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        problems.append(f"{label}: expected a year like 1955, got {value!r}.")
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        year = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
-        year = int(value)
-    else:
-        problems.append(f"{label}: expected a four-digit year like 1955, got {value!r}.")
-        return None
-    if year < EARLIEST_YEAR:
-        problems.append(f"{label}: {year} is before {EARLIEST_YEAR}; Folkeregisteret has no one born or dead then.")
-        return None
-    if year > this_year:
-        problems.append(f"{label}: {year} is in the future (this year is {this_year}).")
-        return None
-    return year
-
-
-def _range(lo_val: Any, hi_val: Any, what: str, problems: list[str], this_year: int) -> tuple[int | None, int | None]:
-    lo = _year(lo_val, f"{what}_fra_og_med", problems, this_year)
-    hi = _year(hi_val, f"{what}_til_og_med", problems, this_year)
-    if lo is not None and hi is not None and lo > hi:
-        problems.append(f"{what}_fra_og_med ({lo}) is after {what}_til_og_med ({hi}): swap them.")
-    return lo, hi
-
-
-def _municipality(value: Any, label: str, problems: list[str], unknown: list[str]) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    s = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if s is None or not re.fullmatch(r"\d{4}", s):
-        hint = ""
-        if s is not None and re.fullmatch(r"\d{1,3}", s):
-            hint = f" (with leading zeros: '{s.zfill(4)}')"
-        problems.append(f"{label}: a kommunenummer has four digits, as a string{hint}; got {value!r}.")
-        return None
-    if not _is_current_municipality(s):
-        unknown.append(f"{label} {s} is not a current municipality (freg_nb/data/kommuner.csv); "
-                       "Freg will find no one there unless the list is out of date.")
-    return s
-
-
-def _is_current_municipality(number: str) -> bool:
-    from . import kommuner
-
-    return kommuner.is_current(number)
-
-
-def _statuses(value: Any, problems: list[str]) -> list[str]:
-    if value is None:
-        problems.append("personstatustyper is required: one or more of " + ", ".join(PERSONSTATUSTYPER) + ".")
-        return []
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
-    if not items or all(isinstance(v, str) and not v for v in items):
-        problems.append("personstatustyper is required: one or more of " + ", ".join(PERSONSTATUSTYPER) + ".")
-        return []
-    out: list[str] = []
-    for v in items:
-        key = str(v).strip().lower() if isinstance(v, str) else None
-        if key not in PERSONSTATUSTYPER:
-            problems.append(f"personstatustyper: {v!r} is not allowed in an extract; "
-                            f"choose from {', '.join(PERSONSTATUSTYPER)}.")
-        elif key not in out:
-            out.append(key)
-    return out
-
-
-def tailored_criteria(
-    *,
-    personstatustyper: Sequence[str] | str | None = ("bosatt",),
-    bostedskommunenummer: str | None = None,
-    oppholdskommunenummer: str | None = None,
-    foedselsaar_fra_og_med: int | str | None = None,
-    foedselsaar_til_og_med: int | str | None = None,
-    doedsaar_fra_og_med: int | str | None = None,
-    doedsaar_til_og_med: int | str | None = None,
-    kjoenn: str | None = None,
-    statsborgerskap: str | None = None,
-    sivilstandstype: str | None = None,
-    today: dt.date | None = None,
-) -> dict[str, Any]:
-    """Check extract criteria and return Freg's request body (``TilpassetUttrekkJobbRequest``).
-
-    Every problem is collected and raised as one ``InputError`` listing them all, before any
-    request is sent. A well-formed but unknown municipality number gives a ``CriteriaWarning``
-    (the list of municipalities may be older than Freg), not a refusal.
-
-    >>> tailored_criteria(bostedskommunenummer="0301", foedselsaar_fra_og_med=1950,
-    ...                   foedselsaar_til_og_med=1960, kjoenn="Kvinne")
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'personstatustyper': ['bosatt'], 'kommunenummer': {'bostedskommunenummer': '0301'},
-     'foedselsaarFraOgMed': '1950', 'foedselsaarTilOgMed': '1960', 'kjoenn': 'kvinne'}
-    """
-    problems: list[str] = []
-    unknown: list[str] = []
-    this_year = (today or dt.date.today()).year
-    statuses = _statuses(personstatustyper, problems)
-
-    bosted = _municipality(bostedskommunenummer, "bostedskommunenummer", problems, unknown)
-    opphold = _municipality(oppholdskommunenummer, "oppholdskommunenummer", problems, unknown)
-    if bosted and opphold:
-        problems.append("give either bostedskommunenummer (where people live) or oppholdskommunenummer "
-                        "(where people stay), not both: Freg accepts one of them.")
-
-    f_lo, f_hi = _range(foedselsaar_fra_og_med, foedselsaar_til_og_med, "foedselsaar", problems, this_year)
-    d_lo, d_hi = _range(doedsaar_fra_og_med, doedsaar_til_og_med, "doedsaar", problems, this_year)
-    if d_hi is not None and f_lo is not None and d_hi < f_lo:
-        problems.append(f"doedsaar_til_og_med ({d_hi}) is before foedselsaar_fra_og_med ({f_lo}): "
-                        "no one can die before they are born.")
-
-    sex = None
-    if kjoenn is not None and not (isinstance(kjoenn, str) and not kjoenn.strip()):
-        sex = kjoenn.strip().lower() if isinstance(kjoenn, str) else None
-        if sex not in KJOENN:
-            problems.append(f"kjoenn: {kjoenn!r} is not valid; use 'kvinne' or 'mann' (or leave it out for both).")
-            sex = None
-
-    citizenship = None
-    if statsborgerskap is not None and not (isinstance(statsborgerskap, str) and not statsborgerskap.strip()):
-        s = statsborgerskap.strip().upper() if isinstance(statsborgerskap, str) else ""
-        if not re.fullmatch(r"[A-Z]{3}", s):
-            hint = " (Norway is 'NOR', not 'NO')" if s in ("NO", "NB", "NN") else ""
-            problems.append(f"statsborgerskap: use an ISO 3166-1 alpha-3 country code like 'NOR', 'SWE', "
-                            f"'POL'{hint}; got {statsborgerskap!r}.")
-        elif s not in _ISO3:
-            problems.append(f"statsborgerskap: {s!r} is not an ISO 3166-1 alpha-3 country code.")
-        else:
-            citizenship = s
-
-    civil = None
-    if sivilstandstype is not None and not (isinstance(sivilstandstype, str) and not sivilstandstype.strip()):
-        by_lower = {v.lower(): v for v in SIVILSTANDSTYPER}
-        civil = by_lower.get(sivilstandstype.strip().lower()) if isinstance(sivilstandstype, str) else None
-        if civil is None:
-            problems.append(f"sivilstandstype: {sivilstandstype!r} is not valid; choose from "
-                            f"{', '.join(SIVILSTANDSTYPER)}.")
-
-    if (d_lo is not None or d_hi is not None) and statuses and "doed" not in statuses:
-        problems.append("doedsaar is given but personstatustyper does not include 'doed': no one would "
-                        "match. Add 'doed' to personstatustyper or leave the death years out.")
-
-    if problems:
-        n = len(problems)
-        raise InputError("\n".join([f"{n} problem{'s' if n != 1 else ''} with the extract criteria "
-                                    "(nothing was sent to Freg):", *(f"  - {p}" for p in problems)]))
-    for msg in unknown:
-        warnings.warn(msg, CriteriaWarning, stacklevel=3)
-
-    body: dict[str, Any] = {"personstatustyper": statuses}
-    if bosted:
-        body["kommunenummer"] = {"bostedskommunenummer": bosted}
-    elif opphold:
-        body["kommunenummer"] = {"oppholdskommunenummer": opphold}
-    for key, val in (("foedselsaarFraOgMed", f_lo), ("foedselsaarTilOgMed", f_hi),
-                     ("doedsaarFraOgMed", d_lo), ("doedsaarTilOgMed", d_hi)):
-        if val is not None:
-            body[key] = str(val)
-    if sex:
-        body["kjoenn"] = sex
-    if citizenship:
-        body["statsborgerskap"] = citizenship
-    if civil:
-        body["sivilstandstype"] = civil
-    return body
-
-
-# --------------------------------------------------------------------------------------------
-# The extract's record in the private data folder
-
-STATE_VERSION = 1
-MAX_RUNNING_JOBS = 10          # Freg: at most 10 extract jobs running per organisation
-JOB_GUARD_HOURS = 24.0         # an unfinished job recorded locally counts as running this long
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-_DONE = "done"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _age_hours(stamp: str | None) -> float:
-    if not stamp:
-        return float("inf")
-    try:
-        t = dt.datetime.fromisoformat(stamp)
-    except ValueError:
-        return float("inf")
-    return (dt.datetime.now(dt.timezone.utc) - t).total_seconds() / 3600
-
-
-def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".", "-")) or ".." in name:
-        raise InputError(f"Extract name {name!r}: use 1–80 letters (a–z, A–Z), digits, '.', '_' or '-', "
-                         "starting with a letter or digit — e.g. 'femaaringer-0301'.")
-    return name
-
-
-def _spec_key(spec: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def _default_name(spec: Mapping[str, Any]) -> str:
-    return f"{'tilpasset' if spec['kind'] == 'tailored' else 'komplett'}-{spec['role']}-{_spec_key(spec)}"
-
-
-def _store_of(client: Any):
-    store = getattr(client, "data_dir", None)
-    if store is None:
-        from .store import DataDir
-
-        store = DataDir(client.settings.data_dir)
-    return store
-
-
-def _state_rel(name: str) -> str:
-    return f"extracts/{name}/state.json"
-
-
-def _all_states(store: Any) -> list[dict]:
-    root = store.resolve("extracts")
-    out = []
-    if not root.is_dir():
-        return out
-    for sub in sorted(root.iterdir()):
-        if sub.is_dir() and (sub / "state.json").is_file():
-            try:
-                st = store.read_json(f"extracts/{sub.name}/state.json")
-            except Exception:  # a damaged state file must not block every other extract
-                continue
-            if isinstance(st, dict):
-                out.append(st)
-    return out
-
-
-def _jobs_held(state: Mapping[str, Any]) -> int:
-    """How many jobs Freg may still count as running for a recorded extract.
-
-    Its job until the end (``{}``) was read, within ``JOB_GUARD_HOURS`` of ordering; plus every
-    order that may have reached Freg without an answer (``uncertain_orders``) in that window.
-    """
-    n = 0
-    if state.get("job_id") and not state.get("end_reached") and state.get("status") != _DONE \
-            and _age_hours(state.get("ordered_at")) < JOB_GUARD_HOURS:
-        n += 1
-    n += sum(1 for s in state.get("uncertain_orders") or [] if _age_hours(s) < JOB_GUARD_HOURS)
-    return n
-
-
-def _limit_message(name: str) -> str:
-    return (f"Extract {name!r} could not be ordered: Freg answered 429 Too Many Requests to the order, also after "
-            f"waiting the Retry-After time. Most likely your organisation already has {MAX_RUNNING_JOBS} extract "
-            "jobs running (Freg's limit per organisation; jobs ordered by colleagues or other systems count "
-            "too). Finish or wait for running extracts and try again later; freg_nb.list_extracts() shows "
-            "those ordered from this data folder.")
-
-
-def _describe_spec(spec: Mapping[str, Any]) -> str:
-    if spec.get("kind") == "complete":
-        what = f"complete extract at feedsekvensnr {spec.get('feedsekvensnr')}"
-    else:
-        what = f"tailored extract {json.dumps(spec.get('criteria'), ensure_ascii=False)}"
-    parts = spec.get("parts")
-    return f"{what}, role {spec.get('role')}" + (f", parts {parts}" if parts else "")
-
-
-def list_extracts(*, client: Any = None) -> "pd.DataFrame":
-    """The extracts recorded in the private data folder, one row each (newest first).
-
-    Columns: ``navn``, ``type``, ``rolle``, ``status``, ``bestilt``, ``batcher``, ``identifikatorer``,
-    ``rader``, ``feil``, ``kjorer`` (counts toward Freg's limit of 10 running jobs), ``parquet``.
-
-    >>> freg_nb.list_extracts()                                  # doctest: +SKIP
-    """
+if TYPE_CHECKING:
     import pandas as pd
 
-    client = client or _default_client()
-    rows = []
-    for st in _all_states(_store_of(client)):
-        rows.append({
-            "navn": st.get("name"), "type": "tilpasset" if st.get("kind") == "tailored" else "komplett",
-            "rolle": st.get("role"), "status": st.get("status"), "bestilt": st.get("ordered_at"),
-            "batcher": len(st.get("batches") or []), "identifikatorer": st.get("ids_total"),
-            "rader": st.get("rows"), "feil": st.get("errors"), "kjorer": _jobs_held(st) > 0,
-            "parquet": st.get("parquet"),
-        })
-    cols = ["navn", "type", "rolle", "status", "bestilt", "batcher", "identifikatorer", "rader", "feil",
-            "kjorer", "parquet"]
-    df = pd.DataFrame(rows, columns=cols)
-    return df.sort_values("bestilt", ascending=False, na_position="last", ignore_index=True)
+    from .client import FregClient
 
-
-def discard_extract(name: str, *, client: Any = None) -> bool:
-    """Delete a recorded extract (its state, batches, raw answers and Parquet) from the data folder.
-
-    Use it to start an extract over, or to stop counting an abandoned job toward the local limit
-    of 10 running jobs. Returns whether anything was deleted. The job itself cannot be cancelled
-    at Freg; it expires there on its own.
-    """
-    client = client or _default_client()
-    folder = _store_of(client).resolve(f"extracts/{_check_name(name)}")
-    if not folder.exists():
-        return False
-    shutil.rmtree(folder)
-    return True
-
-
-def _default_client():
-    from .config import connect
-
-    global _CLIENT
-    if _CLIENT is None:
-        _CLIENT = connect()
-    return _CLIENT
-
-
-_CLIENT = None
-
-
+__all__ = ["ExtractProgress", "read_complete_extract", "read_tailored_extract"]
 
 # --------------------------------------------------------------------------------------------
 # Running an extract
@@ -492,10 +147,10 @@ class _Run:
         self.spec = spec
         self.kind = spec["kind"]
         self.role = spec["role"]
-        self.name = _check_name(name) if name is not None else _default_name(spec)
+        self.name = check_name(name) if name is not None else default_name(spec)
         self.parts = parts
-        self.store = _store_of(client)
-        self.rel = _state_rel(self.name)
+        self.store = store_of(client)
+        self.rel = state_rel(self.name)
         self.folder = self.store.resolve(f"extracts/{self.name}")
         self.waiter = _Waiter(poll_interval, max(poll_interval, 15.0), wait_timeout)
         self.progress = progress
@@ -505,7 +160,7 @@ class _Run:
 
     # -- state ----------------------------------------------------------------------------
     def _save(self) -> None:
-        self.state["updated_at"] = _now()
+        self.state["updated_at"] = now_iso()
         self.store.write_json(self.rel, self.state)
 
     def _load_or_create(self) -> dict:
@@ -514,11 +169,11 @@ class _Run:
             if st.get("spec") != self.spec:
                 raise InputError(
                     f"An extract named {self.name!r} already exists in the data folder with other criteria "
-                    f"({_describe_spec(st.get('spec') or {})}). Choose another name, or remove the old one "
+                    f"({describe_spec(st.get('spec') or {})}). Choose another name, or remove the old one "
                     f"with freg_nb.discard_extract({self.name!r}) to start over.")
             return st
         st = {"version": STATE_VERSION, "name": self.name, "kind": self.kind, "role": self.role,
-              "spec": self.spec, "status": "new", "created_at": _now(), "job_id": None,
+              "spec": self.spec, "status": "new", "created_at": now_iso(), "job_id": None,
               "ordered_at": None, "uncertain_orders": [], "orders": 0, "batches": [],
               "end_reached": False, "ids_total": 0, "rows": None, "errors": None, "parquet": None}
         return st
@@ -526,11 +181,11 @@ class _Run:
     # -- ordering -------------------------------------------------------------------------
     def _guard(self) -> None:
         held = []
-        for st in _all_states(self.store):
+        for st in all_states(self.store):
             if st.get("name") == self.name:
-                n = sum(1 for s in st.get("uncertain_orders") or [] if _age_hours(s) < JOB_GUARD_HOURS)
+                n = sum(1 for s in st.get("uncertain_orders") or [] if age_hours(s) < JOB_GUARD_HOURS)
             else:
-                n = _jobs_held(st)
+                n = jobs_held(st)
             if n:
                 held.append((st.get("name"), n))
         total = sum(n for _, n in held)
@@ -553,17 +208,17 @@ class _Run:
             else:
                 job = c.order_complete_extract(self.role, self.spec.get("feedsekvensnr"))
         except ExtractOrderUncertain as e:
-            self.state.setdefault("uncertain_orders", []).append(_now())
+            self.state.setdefault("uncertain_orders", []).append(now_iso())
             self.state["status"] = "order-uncertain"
             self._save()
             raise ExtractOrderUncertain(
                 f"Extract {self.name!r}: {e} It is recorded as a possibly running job (it counts toward the "
                 "limit of 10 for a day). Run the same call again to order anew.", last_cause=e) from None
         except Throttled as e:
-            raise ExtractError(_limit_message(self.name), status=429, error_id=e.error_id) from None
+            raise ExtractError(limit_message(self.name), status=429, error_id=e.error_id) from None
         except RetriesExhausted as e:
             if isinstance(e.last_cause, Throttled):
-                raise ExtractError(_limit_message(self.name), status=429,
+                raise ExtractError(limit_message(self.name), status=429,
                                    error_id=getattr(e.last_cause, "error_id", None)) from None
             raise
         except AccessDenied as e:
@@ -574,7 +229,7 @@ class _Run:
                     "extract service. Choose such a role, or use a tailored extract (read_tailored_extract). "
                     f"[{e}]", status=e.status, error_id=e.error_id) from None
             raise
-        self.state.update(job_id=job, ordered_at=_now(), status="ordered", end_reached=False,
+        self.state.update(job_id=job, ordered_at=now_iso(), status="ordered", end_reached=False,
                           orders=int(self.state.get("orders") or 0) + 1)
         self._save()
 
@@ -643,7 +298,7 @@ class _Run:
     # -- the run --------------------------------------------------------------------------
     def run(self):
         self.state = self._load_or_create()
-        if self.state.get("status") == _DONE and self.state.get("parquet") and \
+        if self.state.get("status") == DONE and self.state.get("parquet") and \
                 self.store.resolve(self.state["parquet"]).is_file():
             return self.state, False
         self.state.pop("restarted_this_run", None)
@@ -694,9 +349,9 @@ class _Run:
                 "not_ready_polls": self.waiter.not_ready,
                 "waited_s": round(self.waiter.waited, 2),
             }
-            self.state.setdefault("runs", []).append({"at": _now(), **run_stats})
+            self.state.setdefault("runs", []).append({"at": now_iso(), **run_stats})
             self.state["last_run"] = run_stats
-            if self.state.get("status") not in (_DONE, "failed", "order-uncertain") and self.state.get("job_id"):
+            if self.state.get("status") not in (DONE, "failed", "order-uncertain") and self.state.get("job_id"):
                 self.state["status"] = "interrupted"
             self._save()
         return self.state, True
@@ -733,36 +388,62 @@ def _result(run: _Run, state: dict, *, show_ids: bool) -> "pd.DataFrame":
     return df
 
 
+def _old_call_shape(function: str, client: Any, role: str | None, legacy: dict[str, Any]) -> tuple[Any, str]:
+    """Accept the call shape of freg-nb 0.1 — ``f("rolle", client=fc, …)`` — with a DeprecationWarning.
+
+    The current shape is ``f(client, role="rolle", …)`` (client first, role as a keyword).
+    """
+    if isinstance(client, str):            # the role given first, as in 0.1
+        warnings.warn(f"{function}({client!r}, client=…) is deprecated: call {function}(client, role={client!r}, …)",
+                      DeprecationWarning, stacklevel=3)
+        if role is not None:
+            raise InputError(f"{function}: the role is given twice. Call {function}(client, role=…).")
+        client, role = legacy.pop("client", None), client
+    elif "client" in legacy:
+        warnings.warn(f"{function}(client=…) is deprecated: give the client first, {function}(client, role=…)",
+                      DeprecationWarning, stacklevel=3)
+        if client is not None:
+            raise InputError(f"{function}: the client is given twice.")
+        client = legacy.pop("client")
+    if role is None:
+        raise InputError(f"{function}: name the role, e.g. {function}(client, role='analyse', …). Nothing was sent.")
+    return client, role
+
+
 def read_tailored_extract(
-    role: str,
+    client: "FregClient | None" = None,
+    /,
     *,
+    role: str | None = None,
     personstatustyper: Sequence[str] | str = ("bosatt",),
     bostedskommunenummer: str | None = None,
     oppholdskommunenummer: str | None = None,
-    foedselsaar_fra_og_med: int | str | None = None,
-    foedselsaar_til_og_med: int | str | None = None,
-    doedsaar_fra_og_med: int | str | None = None,
-    doedsaar_til_og_med: int | str | None = None,
+    foedselsaarFraOgMed: int | str | None = None,
+    foedselsaarTilOgMed: int | str | None = None,
+    doedsaarFraOgMed: int | str | None = None,
+    doedsaarTilOgMed: int | str | None = None,
     kjoenn: str | None = None,
     statsborgerskap: str | None = None,
     sivilstandstype: str | None = None,
     name: str | None = None,
     parts: Sequence[str] | str | None = None,
     show_ids: bool = False,
-    client: Any = None,
     wait_timeout: float = 1800.0,
     poll_interval: float = 1.0,
     progress: bool = True,
     on_batch: Callable[[ExtractProgress], None] | None = None,
     purpose: str | None = None,
+    **deprecated: Any,
 ) -> "pd.DataFrame":
     """Order a tailored extract (uttrekk/tilpasset) and return its persons as a DataFrame.
 
-    The criteria are Freg's (``TilpassetUttrekkJobbRequest``) and are checked before anything is
-    sent (see ``tailored_criteria``). The extract is recorded under ``name`` in the private data
-    folder (default: derived from role, criteria and parts): calling again with the same name and
-    criteria resumes an interrupted run from its last completed batch, or reads the finished result
-    without any request. The persons are also written to ``extracts/<name>/persons.parquet``.
+    ``client``: a ``FregClient`` (None: ``freg_nb.connect()``'s). ``role``: a configured role name
+    or UUID. The criteria are Freg's (``TilpassetUttrekkJobbRequest``), under Freg's names, and
+    are checked before anything is sent (see ``tailored_criteria``). The extract is recorded under
+    ``name`` in the private data folder (default: derived from role, criteria and parts): calling
+    again with the same name and criteria resumes an interrupted run from its last completed batch,
+    or reads the finished result without any request. The persons are also written to
+    ``extracts/<name>/persons.parquet``.
 
     ``parts`` limits what is fetched per person (default: person-basis; a role without the whole
     person-basis must name parts it has). Identifiers are masked unless ``show_ids=True``; persons
@@ -772,19 +453,24 @@ def read_tailored_extract(
     ``purpose`` is recorded in the audit log of the data folder with each batch fetched.
     ``df.attrs["uttrekk"]`` holds the job id, counts and the figures of the run.
 
+    Deprecated (freg-nb 0.1): the role first and ``client=`` last, and the snake_case year
+    criteria (``foedselsaar_fra_og_med`` …); both still work with a ``DeprecationWarning``.
+
     >>> import freg_nb
     >>> fem = freg_nb.read_tailored_extract(                               # doctest: +SKIP
-    ...     "analyse", bostedskommunenummer="0301",
-    ...     foedselsaar_fra_og_med=2020, foedselsaar_til_og_med=2020, name="femaaringer-0301")
+    ...     fc, role="analyse", bostedskommunenummer="0301",
+    ...     foedselsaarFraOgMed=2020, foedselsaarTilOgMed=2020, name="femaaringer-0301")
     >>> freg_nb.summarize_extract(fem, by="kjoenn")                          # doctest: +SKIP
     """
+    client, role = _old_call_shape("read_tailored_extract", client, role, deprecated)
+    years = merge_renamed(dict(foedselsaarFraOgMed=foedselsaarFraOgMed, foedselsaarTilOgMed=foedselsaarTilOgMed,
+                               doedsaarFraOgMed=doedsaarFraOgMed, doedsaarTilOgMed=doedsaarTilOgMed),
+                          deprecated, "read_tailored_extract")
     criteria = tailored_criteria(
         personstatustyper=personstatustyper, bostedskommunenummer=bostedskommunenummer,
-        oppholdskommunenummer=oppholdskommunenummer, foedselsaar_fra_og_med=foedselsaar_fra_og_med,
-        foedselsaar_til_og_med=foedselsaar_til_og_med, doedsaar_fra_og_med=doedsaar_fra_og_med,
-        doedsaar_til_og_med=doedsaar_til_og_med, kjoenn=kjoenn, statsborgerskap=statsborgerskap,
-        sivilstandstype=sivilstandstype)
-    client = client or _default_client()
+        oppholdskommunenummer=oppholdskommunenummer, kjoenn=kjoenn, statsborgerskap=statsborgerskap,
+        sivilstandstype=sivilstandstype, **years)
+    client = resolve_client(client)
     _, role_name = client.resolve_role(role)
     spec = {"kind": "tailored", "role": role_name, "criteria": criteria, "parts": _parts_of(client, role, parts)}
     _check_run_options(wait_timeout, poll_interval)
@@ -795,29 +481,35 @@ def read_tailored_extract(
 
 
 def read_complete_extract(
-    role: str,
+    client: "FregClient | None" = None,
+    /,
     *,
+    role: str | None = None,
     feedsekvensnr: int | None = None,
     name: str | None = None,
     parts: Sequence[str] | str | None = None,
     show_ids: bool = False,
-    client: Any = None,
     wait_timeout: float = 3600.0,
     poll_interval: float = 1.0,
     progress: bool = True,
     on_batch: Callable[[ExtractProgress], None] | None = None,
     purpose: str | None = None,
+    **deprecated: Any,
 ) -> "pd.DataFrame":
     """Order a complete extract (uttrekk/komplett) valid at ``feedsekvensnr`` and return its persons.
 
     Only for roles «med hjemmel». Freg's batches hold document ids (``dokumentidentifikator``);
     the persons are fetched as those documents (bulkoppslag/arkiv), ≤1000 per call, concurrently.
     ``feedsekvensnr=None`` asks for the newest state. Resuming, naming, masking, protected
-    addresses and ``on_batch`` work as in ``read_tailored_extract``.
+    addresses and ``on_batch`` work as in ``read_tailored_extract`` (also the deprecated 0.1 call
+    shape ``read_complete_extract("analyse", client=fc)``).
 
     >>> import freg_nb
-    >>> alle = freg_nb.read_complete_extract("analyse", feedsekvensnr=120_000)   # doctest: +SKIP
+    >>> alle = freg_nb.read_complete_extract(fc, role="analyse", feedsekvensnr=120_000)   # doctest: +SKIP
     """
+    client, role = _old_call_shape("read_complete_extract", client, role, deprecated)
+    if deprecated:
+        raise TypeError(f"read_complete_extract() got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
     if feedsekvensnr is not None:
         if isinstance(feedsekvensnr, bool) or not (isinstance(feedsekvensnr, int) or
                                                    (isinstance(feedsekvensnr, str) and feedsekvensnr.isdigit())):
@@ -826,7 +518,7 @@ def read_complete_extract(
         feedsekvensnr = int(feedsekvensnr)
         if feedsekvensnr < 0:
             raise InputError("feedsekvensnr must not be negative. Nothing was sent.")
-    client = client or _default_client()
+    client = resolve_client(client)
     _, role_name = client.resolve_role(role)
     spec = {"kind": "complete", "role": role_name, "feedsekvensnr": feedsekvensnr,
             "parts": _parts_of(client, role, parts)}
@@ -892,183 +584,8 @@ def _finish(run: _Run) -> None:
         run.store.commit_temp(tmp, target)
     finally:
         con.close()
-    st.update(status=_DONE, rows=int(rows), errors=int(n_err), ids_total=ids_total,
-              parquet=str(target.relative_to(run.store.path)), finished_at=_now())
+    st.update(status=DONE, rows=int(rows), errors=int(n_err), ids_total=ids_total,
+              parquet=str(target.relative_to(run.store.path)), finished_at=now_iso())
     run._save()
 
 
-# --------------------------------------------------------------------------------------------
-# Summaries (suppressed) and export
-
-SUMMARY_DIMENSIONS = ("kommunenummer", "aldersgruppe", "kjoenn", "status", "statsborgerskap", "sivilstand",
-                      "foedselsaar")
-UNKNOWN = "uoppgitt"
-
-
-def _age_band(alder: "pd.Series", band: int, max_age: int) -> "pd.Series":
-    import numpy as np
-    import pandas as pd
-
-    if not isinstance(band, int) or isinstance(band, bool) or band < 1:
-        raise InputError(f"age_band must be a whole number of years ≥ 1, got {band!r}.")
-    labels = _band_labels(band, max_age)
-    a = pd.to_numeric(alder, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    idx = np.where(np.isnan(a), -1, np.minimum(np.floor(np.nan_to_num(a) / band), len(labels) - 1)).astype(int)
-    cat = pd.Categorical.from_codes(idx, categories=labels)
-    return pd.Series(cat, index=alder.index, name="aldersgruppe")
-
-
-def _band_labels(band: int, max_age: int) -> list[str]:
-    top = (max_age // band) * band
-    labels = [f"{lo}–{lo + band - 1}" if band > 1 else str(lo) for lo in range(0, top, band)]
-    return labels + [f"{top}+"]
-
-
-def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenummer", *,
-                      threshold: int | None = None, age_band: int = 10, max_age: int = 90) -> "pd.DataFrame":
-    """Counts of persons in an extract by one or two dimensions, with small cells suppressed.
-
-    ``by``: ``kommunenummer`` (with ``kommunenavn``), ``aldersgruppe`` (bands of ``age_band``
-    years, the last one ``max_age+``), ``kjoenn``, ``status``, ``statsborgerskap`` (a person with
-    several citizenships is counted once for each), ``sivilstand``, ``foedselsaar`` or any other
-    column; or a pair of them for a two-way table (long form). Missing values are counted as
-    ``uoppgitt`` — this includes persons whose address is protected, whose municipality is never
-    shown. Counts from 1 to ``threshold - 1`` (default ``FREG_NB_SMALL_CELL`` or 5) are shown as
-    ``<5``, with secondary suppression so they cannot be recomputed from totals
-    (``privacy.suppress``). The ``antall`` column therefore holds text.
-
-    >>> freg_nb.summarize_extract(df, by="kjoenn")                        # doctest: +SKIP
-      kjoenn antall
-    0 kvinne     41
-    1   mann     38
-    """
-    import pandas as pd
-
-    from . import privacy
-
-    dims = [by] if isinstance(by, str) else list(by)
-    if not 1 <= len(dims) <= 2:
-        raise InputError("summarize_extract: give one dimension or a pair, e.g. by=['aldersgruppe', 'kjoenn'].")
-    cols = {}
-    for d in dims:
-        if d == "aldersgruppe":
-            if "alder" not in df.columns:
-                raise InputError("summarize_extract: the table has no 'alder' column to make age groups from.")
-            cols[d] = _age_band(df["alder"], age_band, max_age)
-        elif d.lower() in privacy.ID_COLUMNS or d.lower().endswith("foedselsellerdnummer"):
-            raise InputError(f"summarize_extract: {d!r} is an identifier column; an aggregate never shows "
-                             "identifiers. Count by kommunenummer, aldersgruppe, kjoenn, … instead.")
-        elif d in df.columns:
-            s = df[d].astype("object")
-            cols[d] = s.where(s.notna() & (s.astype(str).str.strip() != ""), UNKNOWN)
-        else:
-            raise InputError(f"summarize_extract: no column {d!r}; choose from {', '.join(SUMMARY_DIMENSIONS)} "
-                             f"or one of the table's columns.")
-    frame = pd.DataFrame(cols, index=df.index)
-    if "statsborgerskap" in dims:
-        frame["statsborgerskap"] = frame["statsborgerskap"].astype(str).str.split(",")
-        frame = frame.explode("statsborgerskap")
-    counts = frame.groupby(dims, observed=len(dims) == 1 and dims[0] != "aldersgruppe", dropna=False,
-                           sort=True).size().rename("antall").reset_index()
-    counts["antall"] = counts["antall"].astype("int64")
-    if dims == ["kommunenummer"]:
-        from .kommuner import kommunenavn
-
-        counts.insert(1, "kommunenavn", [kommunenavn(k) or "" for k in counts["kommunenummer"].astype(str)])
-    for d in dims:
-        if d != "aldersgruppe" and d != "foedselsaar":
-            counts[d] = counts[d].astype(str)
-    if len(dims) == 1:
-        table = privacy.suppress(counts, "antall", threshold=threshold).table
-    else:
-        table = privacy.suppress(counts, "antall", by=dims[0], threshold=threshold).table
-    return table.reset_index(drop=True)
-
-
-def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
-                      threshold: int | None = None) -> "pd.DataFrame":
-    """Persons by age group (rows, youngest first) and sex (columns ``kvinne``, ``mann``), suppressed.
-
-    Every age group from 0 to ``max_age+`` is present. Small cells show as ``<5`` (with secondary
-    suppression across both rows and columns). Feed it to ``freg_nb.plots.uttrekk.age_pyramid``.
-    Persons without a known age or sex are left out.
-
-    >>> t = freg_nb.age_pyramid_table(df, band=10)                        # doctest: +SKIP
-    """
-    import pandas as pd
-
-    from . import privacy
-
-    for col in ("alder", "kjoenn"):
-        if col not in df.columns:
-            raise InputError(f"age_pyramid_table: the table has no {col!r} column.")
-    groups = _age_band(df["alder"], band, max_age)
-    sex = df["kjoenn"].astype("object")
-    wide = pd.crosstab(groups, sex, dropna=False)
-    wide = wide.reindex(index=_band_labels(band, max_age), columns=list(KJOENN), fill_value=0)
-    wide = wide.astype("int64").reset_index()
-    wide.columns = ["aldersgruppe", *KJOENN]
-    wide["aldersgruppe"] = wide["aldersgruppe"].astype(str)
-    return privacy.suppress(wide, list(KJOENN), threshold=threshold).table
-
-
-EXPORT_FORMATS = ("parquet", "csv", "xlsx")
-EXCEL_MAX_ROWS = 1_048_575
-
-
-def export_extract(extract: "str | pd.DataFrame", *, formats: Sequence[str] | str = ("parquet", "csv"),
-                   show_ids: bool = False, client: Any = None) -> dict[str, Path]:
-    """Export a finished extract to files in the private data folder: ``extracts/<name>/eksport/``.
-
-    ``extract`` is the extract's name or the DataFrame ``read_*_extract`` returned. The export is
-    made from the stored Parquet; identifiers are masked unless ``show_ids=True``, and persons
-    with protected addresses have every address value — municipality included — blanked
-    (``privacy.drop_protected_addresses``). ``formats``: any of ``parquet``, ``csv``, ``xlsx``.
-    Returns ``{format: path}``.
-
-    >>> paths = freg_nb.export_extract("femaaringer-0301", formats=["csv", "xlsx"])  # doctest: +SKIP
-    """
-    import pandas as pd
-
-    from . import privacy
-
-    if isinstance(extract, pd.DataFrame):
-        info = extract.attrs.get("uttrekk") or {}
-        name = info.get("navn")
-        if not name:
-            raise InputError("export_extract: this DataFrame does not come from read_tailored_extract / "
-                             "read_complete_extract; pass the extract's name instead.")
-    else:
-        name = _check_name(extract)
-    fmts = [formats] if isinstance(formats, str) else list(formats)
-    bad = [f for f in fmts if f not in EXPORT_FORMATS]
-    if bad or not fmts:
-        raise InputError(f"export_extract: unknown format(s) {bad or fmts}; choose from {', '.join(EXPORT_FORMATS)}.")
-    client = client or _default_client()
-    store = _store_of(client)
-    st = store.read_json(_state_rel(name))
-    if not st or st.get("status") != _DONE or not st.get("parquet"):
-        raise InputError(f"export_extract: extract {name!r} is not finished in this data folder; run it first "
-                         "(freg_nb.list_extracts() shows the recorded ones).")
-    df = pd.read_parquet(store.resolve(st["parquet"]))
-    df = privacy.drop_protected_addresses(df)
-    df = privacy.mask_ids(df, show=show_ids)
-    out: dict[str, Path] = {}
-    for fmt in fmts:
-        target = store.resolve(f"extracts/{name}/eksport/{name}.{fmt}")
-        tmp = store.temp_path(target)
-        if fmt == "parquet":
-            df.to_parquet(tmp, index=False)
-        elif fmt == "csv":
-            df.to_csv(tmp, index=False, encoding="utf-8")
-        else:
-            if len(df) > EXCEL_MAX_ROWS:
-                tmp.unlink()
-                raise InputError(f"export_extract: {len(df)} rows do not fit in one Excel sheet; use parquet or csv.")
-            plain = df.copy()
-            for c in plain.columns:
-                if not pd.api.types.is_numeric_dtype(plain[c]) or pd.api.types.is_bool_dtype(plain[c]):
-                    plain[c] = plain[c].astype("object").where(plain[c].notna(), None)
-            plain.to_excel(tmp, index=False, engine="openpyxl", sheet_name="uttrekk")
-        out[fmt] = store.commit_temp(tmp, target)
-    return out

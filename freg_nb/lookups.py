@@ -39,15 +39,20 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import orjson
 import pandas as pd
 
 from . import ids as _ids
 from . import privacy
+from ._connect import resolve_client
 from .codes import HISTORIKK, PART_GROUPS, PERSON_BASIS, expand_parts
+from .store import DataDir
 from .errors import AccessDenied, BadRequest, FregNbError, InputError, NotFound, PartNotAllowed, clean_text
+
+if TYPE_CHECKING:
+    from .client import FregClient
 
 __all__ = [
     "BULK_SIZE",
@@ -153,12 +158,11 @@ class LookupResult:
                data_dir: Any = None) -> dict[str, Path]:
         """Write the tables to ``exports/`` in the private data folder (files 0600, atomic).
 
-        CSV and Parquet hold the persons table (``<name>.csv``, ``<name>.parquet``); Excel holds
+        CSV (``;``, UTF-8 with BOM — the one dialect of every export) and Parquet hold the persons
+        table (``<name>.csv``, ``<name>.parquet``); Excel holds
         the sheets ``personer``, ``feil`` and ``ugyldige``. Identifiers as displayed (masked unless
         ``show_ids``), protected addresses never included. Returns ``{format: path}``.
         """
-        from .store import DataDir
-
         if isinstance(formats, str):
             formats = [formats]
         unknown = sorted(set(formats) - {"csv", "xlsx", "excel", "parquet"})
@@ -167,24 +171,13 @@ class LookupResult:
         name = name or f"oppslag-{self.raw_dir.name.removeprefix(_RUN_PREFIX)[:10]}-{time.strftime('%Y%m%d-%H%M%S')}"
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", name):
             raise InputError("An export name may hold letters, digits, '.', '_' and '-' only.")
+        from .export import export_tables
+
         store = data_dir if isinstance(data_dir, DataDir) else DataDir(data_dir or self._data_dir)
         persons = _protect(self.persons, None, show_ids=True)  # belt and braces: re-apply the rule
-        out: dict[str, Path] = {}
-        for fmt in dict.fromkeys("xlsx" if f == "excel" else f for f in formats):
-            if fmt == "csv":
-                data = persons.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads æøå
-            elif fmt == "parquet":
-                buf = io.BytesIO()
-                persons.to_parquet(buf, index=False)
-                data = buf.getvalue()
-            else:
-                buf = io.BytesIO()
-                with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-                    for sheet, df in (("personer", persons), ("feil", self.errors), ("ugyldige", self.invalid)):
-                        _excel_ready(df).to_excel(xw, sheet_name=sheet, index=False)
-                data = buf.getvalue()
-            out[fmt] = store.write_bytes(f"exports/{name}.{fmt}", data)
-        return out
+        fmts = list(dict.fromkeys("xlsx" if f == "excel" else f for f in formats))
+        return export_tables(store, f"exports/{name}",
+                             {"personer": persons, "feil": self.errors, "ugyldige": self.invalid}, fmts)
 
     # -- display ------------------------------------------------------------------------
     def summary(self) -> str:
@@ -559,13 +552,8 @@ def run_key(role_id: str, parts: Sequence[str] | None, ids: Iterable[str], *, ki
     return h.hexdigest()[:24]
 
 
-def _store(client: Any):
-    from .store import DataDir
-
-    dd = getattr(client, "data_dir", None)
-    if dd is not None and hasattr(dd, "write_bytes"):
-        return dd
-    return DataDir(client.settings.data_dir)
+def _store(client: FregClient) -> DataDir:
+    return client.data_dir
 
 
 def _answer_files(folder: Path) -> list[Path]:
@@ -706,14 +694,6 @@ def _build(store: Any, folder: Path, *, role_name: str, parts: list[str] | None,
 # Public lookups
 
 
-def _client(client: Any) -> Any:
-    if client is not None:
-        return client
-    from .config import connect
-
-    return connect()
-
-
 def _audit(store: Any, action: str, role_name: str, ids: Sequence[str], purpose: str | None) -> None:
     privacy.audit(store, action, role=role_name, n_persons=len(ids), purpose=purpose, ids=ids)
 
@@ -740,7 +720,7 @@ def lookup_persons(client: Any, ids: Any, *, role: str, parts: Sequence[str] | s
     >>> res.persons[["foedselsEllerDNummer", "status", "kommunenummer"]]        # doctest: +SKIP
     """
     t0 = time.monotonic()
-    client = _client(client)
+    client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
     valid, invalid, n_in = _validate(ids)
@@ -777,7 +757,7 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
     >>> res.history("bostedsadresse")                                              # doctest: +SKIP
     """
     t0 = time.monotonic()
-    client = _client(client)
+    client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
     valid, invalid, _ = _validate([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
@@ -821,7 +801,7 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     >>> res.ids[:3], len(res.persons)                                                          # doctest: +SKIP
     """
     t0 = time.monotonic()
-    client = _client(client)
+    client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     _check_criteria(criteria)
     part_list = check_parts(client, role, parts, history) if fetch else None
@@ -889,7 +869,7 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
     >>> res = find_person(None, role="barnevern", navn="Kari Nordmann", foedselsdato="2015-03-01")   # doctest: +SKIP
     """
     t0 = time.monotonic()
-    client = _client(client)
+    client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
     if "foedselsdato" in criteria:
@@ -934,7 +914,7 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     >>> res = lookup_archived(None, ["41d1ac511938d1382b2f39e006adcef6"], role="barnevern")   # doctest: +SKIP
     """
     t0 = time.monotonic()
-    client = _client(client)
+    client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, False)
     docs = [document_ids] if isinstance(document_ids, str) else list(document_ids or [])
@@ -967,7 +947,7 @@ def example_ids(client: Any = None, n: int = 5, *, role: str | None = None) -> l
     >>> example_ids(None, 3)           # doctest: +SKIP
     ['10927810072', ...]
     """
-    client = _client(client)
+    client = resolve_client(client)
     if getattr(client.settings, "env", None) != "sandbox":
         raise InputError("example_ids only works against the built-in sandbox (synthetic persons). Against Fiks "
                          "test/production, give the identifiers yourself (ids=… or id_fil=…).")
@@ -991,15 +971,3 @@ def example_ids(client: Any = None, n: int = 5, *, role: str | None = None) -> l
             step = len(found) / n
             return [found[int(k * step)] for k in range(n)]
     raise InputError("Found no example persons in the sandbox" + (f" ({last})" if last else "") + ".")
-
-
-def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """Excel cannot hold time zones or Arrow-only types: convert them."""
-    out = df.copy()
-    for c in out.columns:
-        s = out[c]
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            out[c] = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif isinstance(s.dtype, pd.ArrowDtype) or isinstance(s.dtype, pd.CategoricalDtype):
-            out[c] = s.astype(object)
-    return out

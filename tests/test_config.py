@@ -215,19 +215,19 @@ def test_env_example_documents_every_variable():
 
 # --------------------------------------------------------------------------- connect()
 def test_connect_uses_real_settings_when_configured(good, monkeypatch):
-    import freg_nb.config as config
+    import freg_nb._connect as _connect
 
-    monkeypatch.setattr(config, "_sandbox_handle", None)
-    fc = config.connect(environ=good, concurrency=3)
+    monkeypatch.setattr(_connect, "_sandbox_handle", None)
+    fc = _connect.connect(environ=good, concurrency=3)
     with fc:
         assert fc.settings.fiks_base_url == "https://api.fiks.test.ks.no" and fc.concurrency == 3
-    assert config._sandbox_handle is None  # no sandbox was started
+    assert _connect._sandbox_handle is None  # no sandbox was started
     with pytest.raises(ConfigError):
-        config.connect(environ=dict(good, FIKS_INTEGRASJON_PASSORD=""))
+        _connect.connect(environ=dict(good, FIKS_INTEGRASJON_PASSORD=""))
 
 
 def test_connect_starts_the_sandbox_once_per_process(sandbox, monkeypatch, tmp_path):
-    import freg_nb.config as config
+    import freg_nb._connect as _connect
     import freg_nb.sandbox as sbmod
 
     started = []
@@ -236,10 +236,10 @@ def test_connect_starts_the_sandbox_once_per_process(sandbox, monkeypatch, tmp_p
         started.append(data_dir)
         return sandbox  # the session's running sandbox stands in for a fresh one
 
-    monkeypatch.setattr(config, "_sandbox_handle", None)
+    monkeypatch.setattr(_connect, "_sandbox_handle", None)
     monkeypatch.setattr(sbmod, "start_sandbox", fake_start, raising=False)
     env = {"FREG_NB_DATA_DIR": str(tmp_path / "d"), "FREG_NB_CONCURRENCY": "2"}
-    with config.connect(environ=env) as a, config.connect(environ=env) as b:
+    with _connect.connect(environ=env) as a, _connect.connect(environ=env) as b:
         assert started == [tmp_path / "d"]
         assert a.settings.fiks_base_url == sandbox.fiks_base_url == b.settings.fiks_base_url
         assert a.settings.concurrency == 2 and a.settings.data_dir == tmp_path / "d"

@@ -39,8 +39,8 @@ def run_extract(sb, data_dir, name):
         tokens0 = sb.counters()["tokens_issued"]
         for attempt in range(1, 4):
             try:
-                df = freg_nb.read_tailored_extract("analyse", personstatustyper=ALL_STATUSES, parts=PARTS,
-                                                   name=name, client=fc, show_ids=True, poll_interval=0.2,
+                df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=ALL_STATUSES, parts=PARTS,
+                                                   name=name, show_ids=True, poll_interval=0.2,
                                                    progress=False)
                 break
             except ExtractOrderUncertain:

@@ -14,7 +14,7 @@ import pytest
 
 import freg_nb
 from freg_nb import ExtractError, FregClient, InputError, RetryPolicy, Settings
-from freg_nb.extracts import CriteriaWarning, tailored_criteria
+from freg_nb.criteria import CriteriaWarning, tailored_criteria
 
 FAST = RetryPolicy(max_attempts=3, max_total_s=10, backoff_base_s=0.01, backoff_cap_s=0.05,
                    retry_after_fallback_s=0.05, retry_after_cap_s=0.1)
@@ -86,8 +86,7 @@ def test_tailored_extract_orders_polls_until_ready_and_stops_at_the_empty_end(sb
     before_status = dict(sb.counters()["status"])
     before = freg_calls(sb)
     seen = []
-    df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                       show_ids=True, poll_interval=0.05, on_batch=seen.append)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", show_ids=True, poll_interval=0.05, on_batch=seen.append)
     calls = delta(freg_calls(sb), before)
     not_ready = sb.counters()["status"].get("404", 0) - before_status.get("404", 0)
 
@@ -105,18 +104,16 @@ def test_tailored_extract_orders_polls_until_ready_and_stops_at_the_empty_end(sb
 
 
 def test_finished_extract_is_read_back_without_any_request_and_masked_by_default(sb, fc):
-    first = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                          poll_interval=0.05)
+    first = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
     before = sb.counters()
-    again = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc)
+    again = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo")
     assert sb.counters()["route"] == before["route"]
     pd.testing.assert_frame_equal(first, again)
     assert first["foedselsEllerDNummer"].str.fullmatch(r"\d{6}\*{5}").all()
 
 
 def test_state_and_parquet_are_private_and_recorded(sb, fc, tmp_path):
-    freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                  poll_interval=0.05)
+    freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
     folder = tmp_path / "data" / "extracts" / "oslo"
     state = json.loads((folder / "state.json").read_text())
     assert state["status"] == "done" and state["job_id"] and state["end_reached"]
@@ -139,14 +136,12 @@ def test_interrupted_extract_resumes_from_the_last_completed_batch_without_a_new
 
     before = freg_calls(sb)
     with pytest.raises(Stop):
-        freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                      poll_interval=0.05, on_batch=stop_after_two)
+        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, on_batch=stop_after_two)
     first = delta(freg_calls(sb), before)
     assert first[ORDER] == 1 and first[BULK] == 2
 
     mid = freg_calls(sb)
-    df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                       poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, show_ids=True)
     second = delta(freg_calls(sb), mid)
     n_batches = -(-len(want) // 100)
     assert ORDER not in second                                  # the old job was used
@@ -175,12 +170,12 @@ def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(own_sb, tmp_pat
     sb.config.batch_size = 2_500  # one big batch, fetched in three bulk calls
     monkeypatch.setattr(fc, "bulk_lookup", dying)
     with pytest.raises(freg_nb.RetriesExhausted):
-        freg_nb.read_tailored_extract("analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
-                                      client=fc, progress=False, poll_interval=0.05)
+        freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
+                                      progress=False, poll_interval=0.05)
     monkeypatch.setattr(fc, "bulk_lookup", real)
     before = freg_calls(sb)
-    df = freg_nb.read_tailored_extract("analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
-                                       client=fc, progress=False, poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
+                                       progress=False, poll_interval=0.05, show_ids=True)
     again = delta(freg_calls(sb), before)
     assert ids_of(df) == sb2_want
     total_chunks = sum(-(-min(2_500, len(sb2_want) - i) // 1000) for i in range(0, len(sb2_want), 2_500))
@@ -189,15 +184,13 @@ def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(own_sb, tmp_pat
 
 
 def test_same_name_with_other_criteria_is_refused_before_any_request(sb, fc):
-    freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                  poll_interval=0.05)
+    freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
     before = freg_calls(sb)
     with pytest.raises(InputError, match="already exists.*discard_extract"):
-        freg_nb.read_tailored_extract("analyse", bostedskommunenummer="1103", name="oslo", client=fc)
+        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="oslo")
     assert freg_calls(sb) == before
     assert freg_nb.discard_extract("oslo", client=fc)
-    freg_nb.read_tailored_extract("analyse", bostedskommunenummer="1103", name="oslo", client=fc,
-                                  poll_interval=0.05)
+    freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="oslo", poll_interval=0.05)
 
 
 def test_expired_job_is_ordered_again_and_the_result_is_one_consistent_snapshot(sandbox_factory, tmp_path):
@@ -205,13 +198,11 @@ def test_expired_job_is_ordered_again_and_the_result_is_one_consistent_snapshot(
                          job_ttl_s=1.0)
     with make_client(sb, tmp_path) as fc:
         with pytest.raises(Stop):
-            freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                          poll_interval=0.05, on_batch=lambda p: (_ for _ in ()).throw(Stop()))
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, on_batch=lambda p: (_ for _ in ()).throw(Stop()))
         time.sleep(1.2)
         before = freg_calls(sb)
         with pytest.warns(UserWarning, match="expired"):
-            df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                               poll_interval=0.05, show_ids=True)
+            df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, show_ids=True)
         assert delta(freg_calls(sb), before)[ORDER] == 1
         assert ids_of(df) == expected_ids(sb, OSLO)
 
@@ -221,11 +212,9 @@ def test_waiting_is_bounded_and_a_rerun_goes_on_waiting_for_the_same_job(sandbox
     with make_client(sb, tmp_path) as fc:
         t0 = time.monotonic()
         with pytest.raises(ExtractError, match="not ready after .* run the same call again"):
-            freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="vent", client=fc,
-                                          poll_interval=0.1, wait_timeout=0.5)
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent", poll_interval=0.1, wait_timeout=0.5)
         assert time.monotonic() - t0 < 2.0
-        df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="vent", client=fc,
-                                           poll_interval=0.1, wait_timeout=10)
+        df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent", poll_interval=0.1, wait_timeout=10)
         assert freg_calls(sb)[ORDER] == 1
         assert len(df) == len(expected_ids(sb, OSLO))
 
@@ -236,19 +225,18 @@ def test_local_guard_refuses_an_11th_job_before_sending_anything(own_sb, tmp_pat
     sb, fc = own_sb, make_client(own_sb, tmp_path)
     for k in range(10):  # ten extracts left unfinished: their jobs are still running at Freg
         with pytest.raises(Stop):
-            freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", foedselsaar_fra_og_med=1940 + k,
-                                          name=f"del-{k}", client=fc, progress=False, poll_interval=0.05,
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=1940 + k,
+                                          name=f"del-{k}", progress=False, poll_interval=0.05,
                                           on_batch=lambda p: (_ for _ in ()).throw(Stop()))
     assert freg_nb.list_extracts(client=fc)["kjorer"].sum() == 10
     before = freg_calls(sb)
     with pytest.raises(ExtractError, match="10 extract jobs .* not finished.*nothing was sent"):
-        freg_nb.read_tailored_extract("analyse", bostedskommunenummer="1103", name="nummer-11", client=fc)
+        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="nummer-11")
     assert freg_calls(sb) == before
     # finishing one releases its job, locally and at Freg: now the 11th goes through
-    freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", foedselsaar_fra_og_med=1940,
-                                  name="del-0", client=fc, progress=False, poll_interval=0.05)
-    df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="1103", name="nummer-11", client=fc,
-                                       poll_interval=0.05, show_ids=True)
+    freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=1940,
+                                  name="del-0", progress=False, poll_interval=0.05)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="nummer-11", poll_interval=0.05, show_ids=True)
     assert ids_of(df) == expected_ids(sb, {"personstatustyper": ["bosatt"],
                                            "kommunenummer": {"bostedskommunenummer": "1103"}})
 
@@ -258,7 +246,7 @@ def test_freg_429_for_the_11th_job_gives_a_clear_error(own_sb, tmp_path):
     for _ in range(10):  # jobs ordered elsewhere in the organisation (not recorded in this data folder)
         fc.order_tailored_extract("analyse", OSLO)
     with pytest.raises(ExtractError, match=r"429.*10 extract jobs running") as e:
-        freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="for-mange", client=fc)
+        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="for-mange")
     assert e.value.status == 429
     state = json.loads((fc.settings.data_dir / "extracts" / "for-mange" / "state.json").read_text())
     assert state["job_id"] is None  # nothing was ordered, nothing counts as running
@@ -276,12 +264,12 @@ BAD = [
     ({"bostedskommunenummer": "03011"}, "four digits"),
     ({"bostedskommunenummer": "Oslo"}, "four digits"),
     ({"bostedskommunenummer": "0301", "oppholdskommunenummer": "1103"}, "not both"),
-    ({"foedselsaar_fra_og_med": 1960, "foedselsaar_til_og_med": 1950}, "after foedselsaar_til_og_med"),
-    ({"foedselsaar_fra_og_med": THIS_YEAR + 1}, "in the future"),
-    ({"foedselsaar_til_og_med": 1799}, "before 1850"),
-    ({"foedselsaar_fra_og_med": "nitten-femti"}, "four-digit year"),
-    ({"doedsaar_fra_og_med": 2000, "personstatustyper": ["bosatt"]}, "does not include 'doed'"),
-    ({"personstatustyper": ["doed"], "foedselsaar_fra_og_med": 1990, "doedsaar_til_og_med": 1980},
+    ({"foedselsaarFraOgMed": 1960, "foedselsaarTilOgMed": 1950}, "after foedselsaarTilOgMed"),
+    ({"foedselsaarFraOgMed": THIS_YEAR + 1}, "in the future"),
+    ({"foedselsaarTilOgMed": 1799}, "before 1850"),
+    ({"foedselsaarFraOgMed": "nitten-femti"}, "four-digit year"),
+    ({"doedsaarFraOgMed": 2000, "personstatustyper": ["bosatt"]}, "does not include 'doed'"),
+    ({"personstatustyper": ["doed"], "foedselsaarFraOgMed": 1990, "doedsaarTilOgMed": 1980},
      "die before they are born"),
     ({"kjoenn": "k"}, "kvinne' or 'mann"),
     ({"statsborgerskap": "NO"}, "alpha-3.*'NOR', not 'NO'"),
@@ -294,16 +282,16 @@ BAD = [
 def test_bad_criteria_are_refused_before_any_request(sb, fc, kw, message):
     before = sb.counters()
     with pytest.raises(InputError, match=message):
-        freg_nb.read_tailored_extract("analyse", client=fc, progress=False, **kw)
+        freg_nb.read_tailored_extract(fc, role="analyse", progress=False, **kw)
     after = sb.counters()
     assert after["route"] == before["route"] and after["tokens_issued"] == before["tokens_issued"]
 
 
 def test_every_problem_is_listed_in_one_error(sb, fc):
     with pytest.raises(InputError) as e:
-        freg_nb.read_tailored_extract("analyse", client=fc, progress=False, personstatustyper=["levende"],
-                                      bostedskommunenummer="12", foedselsaar_fra_og_med=2001,
-                                      foedselsaar_til_og_med=1999, kjoenn="ukjent", statsborgerskap="norsk")
+        freg_nb.read_tailored_extract(fc, role="analyse", progress=False, personstatustyper=["levende"],
+                                      bostedskommunenummer="12", foedselsaarFraOgMed=2001,
+                                      foedselsaarTilOgMed=1999, kjoenn="ukjent", statsborgerskap="norsk")
     text = str(e.value)
     assert text.startswith("5 problems with the extract criteria (nothing was sent")
     for word in ("personstatustyper", "bostedskommunenummer", "foedselsaar", "kjoenn", "statsborgerskap"):
@@ -313,21 +301,44 @@ def test_every_problem_is_listed_in_one_error(sb, fc):
 def test_other_bad_input_is_refused_before_any_request(sb, fc):
     before = sb.counters()["route"]
     for call in (
-        lambda: freg_nb.read_tailored_extract("rektor", client=fc),                         # unknown role
-        lambda: freg_nb.read_tailored_extract("analyse", name="../../etc", client=fc),
-        lambda: freg_nb.read_tailored_extract("analyse", parts=["skonummer"], client=fc),
-        lambda: freg_nb.read_tailored_extract("analyse", wait_timeout=0, client=fc),
-        lambda: freg_nb.read_complete_extract("analyse", feedsekvensnr=-1, client=fc),
-        lambda: freg_nb.read_complete_extract("analyse", feedsekvensnr="siste", client=fc),
+        lambda: freg_nb.read_tailored_extract(fc, role="rektor"),                          # unknown role
+        lambda: freg_nb.read_tailored_extract(fc, role="analyse", name="../../etc"),
+        lambda: freg_nb.read_tailored_extract(fc, role="analyse", parts=["skonummer"]),
+        lambda: freg_nb.read_tailored_extract(fc, role="analyse", wait_timeout=0),
+        lambda: freg_nb.read_complete_extract(fc, role="analyse", feedsekvensnr=-1),
+        lambda: freg_nb.read_complete_extract(fc, role="analyse", feedsekvensnr="siste"),
     ):
         with pytest.raises(InputError):
             call()
     assert sb.counters()["route"] == before
 
 
+def test_the_0_1_call_shape_still_works_with_a_deprecation_warning(sb, fc):
+    """Notebooks in the wild call ``read_tailored_extract("rolle", client=fc, foedselsaar_fra_og_med=…)``."""
+    new = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                        foedselsaarFraOgMed=1950, poll_interval=0.05, progress=False)
+    with pytest.warns(DeprecationWarning) as seen:
+        old = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo",
+                                            foedselsaar_fra_og_med=1950, client=fc, progress=False)
+    messages = " ".join(str(w.message) for w in seen)
+    assert "role='analyse'" in messages and "foedselsaarFraOgMed" in messages
+    assert old.attrs["uttrekk"]["jobbId"] == new.attrs["uttrekk"]["jobbId"]      # the same extract, resumed
+    with pytest.warns(DeprecationWarning, match="doedsaarTilOgMed"):
+        body = tailored_criteria(personstatustyper=["doed"], doedsaar_til_og_med=2000)
+    assert body["doedsaarTilOgMed"] == "2000"
+    before = sb.counters()["route"]
+    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="given twice"):
+        freg_nb.read_tailored_extract(fc, role="analyse", foedselsaarFraOgMed=1950, foedselsaar_fra_og_med=1950)
+    with pytest.raises(TypeError, match="foedselsaar_fra"):
+        freg_nb.read_tailored_extract(fc, role="analyse", foedselsaar_fra=1950)
+    with pytest.raises(InputError, match="name the role"):
+        freg_nb.read_tailored_extract(fc)
+    assert sb.counters()["route"] == before
+
+
 def test_criteria_are_normalised_and_an_unknown_municipality_only_warns():
     body = tailored_criteria(personstatustyper="Bosatt, utflyttet", oppholdskommunenummer="0301",
-                             foedselsaar_fra_og_med="1950", foedselsaar_til_og_med=1960, kjoenn="KVINNE",
+                             foedselsaarFraOgMed="1950", foedselsaarTilOgMed=1960, kjoenn="KVINNE",
                              statsborgerskap="swe", sivilstandstype="enkeellerenkemann")
     assert body == {"personstatustyper": ["bosatt", "utflyttet"],
                     "kommunenummer": {"oppholdskommunenummer": "0301"},
@@ -345,7 +356,7 @@ def test_criteria_are_normalised_and_an_unknown_municipality_only_warns():
 
 def test_complete_extract_fetches_every_person_by_document_id(sb, fc):
     before = freg_calls(sb)
-    df = freg_nb.read_complete_extract("analyse", name="alle", client=fc, progress=False, poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_complete_extract(fc, role="analyse", name="alle", progress=False, poll_interval=0.05, show_ids=True)
     calls = delta(freg_calls(sb), before)
     pop = sb.population
     assert sorted(ids_of(df)) == sorted(pop.identifier(i) for i in range(len(pop)))
@@ -356,15 +367,15 @@ def test_complete_extract_fetches_every_person_by_document_id(sb, fc):
 
 def test_complete_extract_is_refused_for_a_role_without_hjemmel(sb, fc):
     with pytest.raises(freg_nb.AccessDenied, match="med hjemmel") as e:
-        freg_nb.read_complete_extract("skole", name="skole-alle", client=fc)
+        freg_nb.read_complete_extract(fc, role="skole", name="skole-alle")
     assert "Role 'skole'" in str(e.value)
 
 
 # ---- summaries, plot, export -------------------------------------------------------------
 
 def test_summaries_suppress_small_cells_and_show_the_rest_exactly(sb, fc):
-    df = freg_nb.read_tailored_extract("analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
-                                       name="alle", client=fc, progress=False, poll_interval=0.05)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
+                                       name="alle", progress=False, poll_interval=0.05)
     for by in ("kommunenummer", "kjoenn", "status", "statsborgerskap", "aldersgruppe"):
         t = freg_nb.summarize_extract(df, by=by)
         truth = (df.assign(statsborgerskap=df["statsborgerskap"].astype(str).str.split(","))
@@ -389,8 +400,7 @@ def test_age_pyramid_never_draws_a_suppressed_cell(sb, fc):
     matplotlib.use("Agg")
     from freg_nb.plots.uttrekk import age_pyramid
 
-    df = freg_nb.read_tailored_extract("analyse", bostedskommunenummer="0301", name="oslo", client=fc,
-                                       poll_interval=0.05)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
     table = freg_nb.age_pyramid_table(df, band=5)
     assert table["aldersgruppe"].tolist()[0] == "0–4" and table["aldersgruppe"].tolist()[-1] == "90+"
     suppressed = (table[["kvinne", "mann"]] == "<5")
@@ -411,14 +421,14 @@ def test_age_pyramid_never_draws_a_suppressed_cell(sb, fc):
 
 
 def test_export_blanks_protected_addresses_and_masks_ids(sb, fc):
-    df = freg_nb.read_tailored_extract("analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
-                                       name="alle", client=fc, progress=False, poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
+                                       name="alle", progress=False, poll_interval=0.05, show_ids=True)
     protected = set(df.loc[df["adressebeskyttet"].fillna(False).astype(bool), "foedselsEllerDNummer"])
     assert protected, "the sandbox population has persons with address protection"
     paths = freg_nb.export_extract(df, formats=["csv", "xlsx", "parquet"], client=fc)
     for fmt, path in paths.items():
         assert (path.stat().st_mode & 0o777) == 0o600
-        out = {"csv": lambda p: pd.read_csv(p, dtype=str), "xlsx": lambda p: pd.read_excel(p, dtype=str),
+        out = {"csv": lambda p: pd.read_csv(p, dtype=str, sep=";", encoding="utf-8-sig"), "xlsx": lambda p: pd.read_excel(p, dtype=str),
                "parquet": pd.read_parquet}[fmt](path)
         assert len(out) == len(df)
         assert out["foedselsEllerDNummer"].astype(str).str.fullmatch(r"\d{6}\*{5}").all(), fmt

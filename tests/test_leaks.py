@@ -158,8 +158,8 @@ def flows(sandbox, tmp_path_factory, captured_logs):
         r.lookup = lookup_persons(fc, r.ids, role="barnevern", purpose="leak-test", history=True, progress=False)
         r.single = lookup_person(fk, r.ids[0], role="eiendomsskatt", purpose="leak-test")
         r.lookup.export(["csv", "xlsx", "parquet"], name="leak")
-        r.extract = freg_nb.read_tailored_extract("analyse", foedselsaar_fra_og_med=1990,
-                                                  foedselsaar_til_og_med=2000, client=fc, progress=False,
+        r.extract = freg_nb.read_tailored_extract(fc, role="analyse", foedselsaarFraOgMed=1990,
+                                                  foedselsaarTilOgMed=2000, progress=False,
                                                   name="leak", purpose="leak-test")
         freg_nb.export_extract("leak", formats=["parquet", "csv", "xlsx"], client=fc)
         r.events = read_events(fc, ["analyse", "skole"], progress=False)

@@ -69,10 +69,10 @@ def flows(sandbox, tmp_path_factory):
         f.lookup_exports = f.lookup.export(["csv", "xlsx", "parquet"], name="oppslag-test")
         f.audit_before_extract = len(DataDir(f.data).audit_log_path.read_text().splitlines())
         f.extract = freg_nb.read_tailored_extract(
-            "analyse", foedselsaar_fra_og_med=1975, foedselsaar_til_og_med=2015, client=fc, progress=False,
+            fc, role="analyse", foedselsaarFraOgMed=1975, foedselsaarTilOgMed=2015, progress=False,
             name="personvern", purpose=PURPOSE)
         f.extract_full = freg_nb.read_tailored_extract(
-            "analyse", foedselsaar_fra_og_med=1975, foedselsaar_til_og_med=2015, client=fc, progress=False,
+            fc, role="analyse", foedselsaarFraOgMed=1975, foedselsaarTilOgMed=2015, progress=False,
             name="personvern", show_ids=True)
         f.extract_exports = freg_nb.export_extract("personvern", formats=["parquet", "csv", "xlsx"], client=fc)
         f.events = read_events(fc, "analyse", progress=False)
@@ -298,7 +298,7 @@ def test_purge_dry_run_lists_and_confirmation_is_asked(copy_of_data, monkeypatch
 
 
 def test_old_data_notice_names_the_files_and_the_purge_command(copy_of_data, sandbox, monkeypatch):
-    from freg_nb import config
+    from freg_nb import _connect
 
     store = DataDir(copy_of_data)
     assert store.old_data_notice(30) is None
@@ -308,16 +308,16 @@ def test_old_data_notice_names_the_files_and_the_purge_command(copy_of_data, san
     notice = store.old_data_notice(30)
     assert notice and "1 file(s)" in notice and "older than 30 days" in notice and "freg-nb purge" in notice
     # connect() shows it (a warning, which a notebook displays) — reuse the running sandbox
-    monkeypatch.setattr(config, "_sandbox_handle", sandbox)
+    monkeypatch.setattr(_connect, "_sandbox_handle", sandbox)
     env = {"FREG_NB_ENV": "sandbox", "FREG_NB_DATA_DIR": str(copy_of_data), "FREG_NB_RETENTION_DAYS": "30"}
     monkeypatch.setenv("FREG_NB_RETENTION_DAYS", "30")
-    with pytest.warns(config.OldDataWarning, match="older than 30 days"):
+    with pytest.warns(_connect.OldDataWarning, match="older than 30 days"):
         freg_nb.connect(environ=env).close()
     os.utime(parquet, None)
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", config.OldDataWarning)
+        warnings.simplefilter("error", _connect.OldDataWarning)
         freg_nb.connect(environ=env).close()
 
 
@@ -366,7 +366,7 @@ def test_a_lookup_adds_exactly_one_audit_line(flows):
 # ---- helpers: read exports back --------------------------------------------------------------------
 def _read_export(path: Path) -> pd.DataFrame:
     if path.suffix == ".csv":
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig").assign(
+        return pd.read_csv(path, dtype=str, sep=";", encoding="utf-8-sig").assign(
             adressebeskyttet=lambda d: d["adressebeskyttet"].map({"True": True, "False": False}))
     if path.suffix == ".xlsx":
         sheets = pd.read_excel(path, sheet_name=None, dtype=str)

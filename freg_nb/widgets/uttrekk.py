@@ -15,7 +15,8 @@ from typing import Any, Sequence
 import ipywidgets as w
 from IPython.display import HTML, display
 
-from freg_nb.extracts import KJOENN, PERSONSTATUSTYPER, SIVILSTANDSTYPER, read_tailored_extract
+from freg_nb.criteria import KJOENN, PERSONSTATUSTYPER, SIVILSTANDSTYPER
+from freg_nb.extracts import read_tailored_extract
 from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
 
 __all__ = ["ExtractForm", "extract_form"]
@@ -59,8 +60,8 @@ class ExtractForm(w.VBox):
     def __init__(self, client: Any, *, rolle: str | None = None,
                  personstatustyper: Sequence[str] = ("bosatt",),
                  bostedskommunenummer: str | None = None, oppholdskommunenummer: str | None = None,
-                 foedselsaar_fra_og_med: int | None = None, foedselsaar_til_og_med: int | None = None,
-                 doedsaar_fra_og_med: int | None = None, doedsaar_til_og_med: int | None = None,
+                 foedselsaarFraOgMed: int | None = None, foedselsaarTilOgMed: int | None = None,
+                 doedsaarFraOgMed: int | None = None, doedsaarTilOgMed: int | None = None,
                  kjoenn: str | None = None, statsborgerskap: str | None = None,
                  sivilstandstype: str | None = None, deler: Sequence[str] | None = None,
                  navn_paa_uttrekket: str | None = None, vis_fulle_id: bool = False):
@@ -79,13 +80,13 @@ class ExtractForm(w.VBox):
             value=_text(bostedskommunenummer or oppholdskommunenummer), options=_kommune_options(),
             placeholder="f.eks. 0301 Oslo (tomt = hele landet)", ensure_option=False,
             description="Kommunenummer", style=STYLE, layout=WIDE)
-        self.foedt_fra = w.Text(value=_text(foedselsaar_fra_og_med), placeholder="f.eks. 1950",
+        self.foedt_fra = w.Text(value=_text(foedselsaarFraOgMed), placeholder="f.eks. 1950",
                                 description="Født fra og med år", style=STYLE)
-        self.foedt_til = w.Text(value=_text(foedselsaar_til_og_med), placeholder="f.eks. 1960",
+        self.foedt_til = w.Text(value=_text(foedselsaarTilOgMed), placeholder="f.eks. 1960",
                                 description="Født til og med år", style=STYLE)
-        self.doed_fra = w.Text(value=_text(doedsaar_fra_og_med), placeholder="(bare for døde)",
+        self.doed_fra = w.Text(value=_text(doedsaarFraOgMed), placeholder="(bare for døde)",
                                description="Død fra og med år", style=STYLE)
-        self.doed_til = w.Text(value=_text(doedsaar_til_og_med), placeholder="(bare for døde)",
+        self.doed_til = w.Text(value=_text(doedsaarTilOgMed), placeholder="(bare for døde)",
                                description="Død til og med år", style=STYLE)
         self.kjoenn = w.Dropdown(options=[("begge", _ALL), ("kvinne", "kvinne"), ("mann", "mann")],
                                  value=kjoenn if kjoenn in KJOENN else _ALL, description="Kjønn", style=STYLE)
@@ -118,10 +119,10 @@ class ExtractForm(w.VBox):
             "personstatustyper": list(self.status.value),
             "bostedskommunenummer": kommune if self.kommunetype.value == "bosted" else None,
             "oppholdskommunenummer": kommune if self.kommunetype.value == "opphold" else None,
-            "foedselsaar_fra_og_med": _blank_none(self.foedt_fra.value),
-            "foedselsaar_til_og_med": _blank_none(self.foedt_til.value),
-            "doedsaar_fra_og_med": _blank_none(self.doed_fra.value),
-            "doedsaar_til_og_med": _blank_none(self.doed_til.value),
+            "foedselsaarFraOgMed": _blank_none(self.foedt_fra.value),
+            "foedselsaarTilOgMed": _blank_none(self.foedt_til.value),
+            "doedsaarFraOgMed": _blank_none(self.doed_fra.value),
+            "doedsaarTilOgMed": _blank_none(self.doed_til.value),
             "kjoenn": None if self.kjoenn.value == _ALL else self.kjoenn.value,
             "statsborgerskap": _blank_none(self.borgerskap.value),
             "sivilstandstype": None if self.sivilstand.value == _ALL else self.sivilstand.value,
@@ -132,10 +133,10 @@ class ExtractForm(w.VBox):
 
     def run(self):
         """Order/resume the extract with the form's criteria; shows counts, a table sample and summaries."""
-        from freg_nb.extracts import age_pyramid_table, summarize_extract
+        from freg_nb.summaries import age_pyramid_table, summarize_extract
         from freg_nb.plots.uttrekk import age_pyramid
 
-        df = read_tailored_extract(client=self.client, **self.kwargs())
+        df = read_tailored_extract(self.client, **self.kwargs())
         self.result = df
         info = df.attrs.get("uttrekk", {})
         display(HTML(f"<p>Uttrekket <b>{info.get('navn')}</b>: {info.get('rader')} personer "

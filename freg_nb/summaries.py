@@ -1,0 +1,118 @@
+"""Summaries of an extract's persons: counts by dimension and the age pyramid, small cells suppressed.
+
+Analysis over a DataFrame already fetched (``read_tailored_extract`` / ``read_complete_extract``):
+nothing here talks to Freg. Suppression is ``privacy.suppress`` (SSB's rules).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import privacy
+from .codes import KJOENN
+from .errors import InputError
+from .kommuner import kommunenavn
+
+__all__ = ["SUMMARY_DIMENSIONS", "age_pyramid_table", "summarize_extract"]
+
+SUMMARY_DIMENSIONS = ("kommunenummer", "aldersgruppe", "kjoenn", "status", "statsborgerskap", "sivilstand",
+                      "foedselsaar")
+UNKNOWN = "uoppgitt"
+
+
+def _age_band(alder: "pd.Series", band: int, max_age: int) -> "pd.Series":
+    if not isinstance(band, int) or isinstance(band, bool) or band < 1:
+        raise InputError(f"age_band must be a whole number of years ≥ 1, got {band!r}.")
+    labels = _band_labels(band, max_age)
+    a = pd.to_numeric(alder, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    idx = np.where(np.isnan(a), -1, np.minimum(np.floor(np.nan_to_num(a) / band), len(labels) - 1)).astype(int)
+    cat = pd.Categorical.from_codes(idx, categories=labels)
+    return pd.Series(cat, index=alder.index, name="aldersgruppe")
+
+
+def _band_labels(band: int, max_age: int) -> list[str]:
+    top = (max_age // band) * band
+    labels = [f"{lo}–{lo + band - 1}" if band > 1 else str(lo) for lo in range(0, top, band)]
+    return labels + [f"{top}+"]
+
+
+def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenummer", *,
+                      threshold: int | None = None, age_band: int = 10, max_age: int = 90) -> "pd.DataFrame":
+    """Counts of persons in an extract by one or two dimensions, with small cells suppressed.
+
+    ``by``: ``kommunenummer`` (with ``kommunenavn``), ``aldersgruppe`` (bands of ``age_band``
+    years, the last one ``max_age+``), ``kjoenn``, ``status``, ``statsborgerskap`` (a person with
+    several citizenships is counted once for each), ``sivilstand``, ``foedselsaar`` or any other
+    column; or a pair of them for a two-way table (long form). Missing values are counted as
+    ``uoppgitt`` — this includes persons whose address is protected, whose municipality is never
+    shown. Counts from 1 to ``threshold - 1`` (default ``FREG_NB_SMALL_CELL`` or 5) are shown as
+    ``<5``, with secondary suppression so they cannot be recomputed from totals
+    (``privacy.suppress``). The ``antall`` column therefore holds text.
+
+    >>> freg_nb.summarize_extract(df, by="kjoenn")                        # doctest: +SKIP
+      kjoenn antall
+    0 kvinne     41
+    1   mann     38
+    """
+    dims = [by] if isinstance(by, str) else list(by)
+    if not 1 <= len(dims) <= 2:
+        raise InputError("summarize_extract: give one dimension or a pair, e.g. by=['aldersgruppe', 'kjoenn'].")
+    cols = {}
+    for d in dims:
+        if d == "aldersgruppe":
+            if "alder" not in df.columns:
+                raise InputError("summarize_extract: the table has no 'alder' column to make age groups from.")
+            cols[d] = _age_band(df["alder"], age_band, max_age)
+        elif d.lower() in privacy.ID_COLUMNS or d.lower().endswith("foedselsellerdnummer"):
+            raise InputError(f"summarize_extract: {d!r} is an identifier column; an aggregate never shows "
+                             "identifiers. Count by kommunenummer, aldersgruppe, kjoenn, … instead.")
+        elif d in df.columns:
+            s = df[d].astype("object")
+            cols[d] = s.where(s.notna() & (s.astype(str).str.strip() != ""), UNKNOWN)
+        else:
+            raise InputError(f"summarize_extract: no column {d!r}; choose from {', '.join(SUMMARY_DIMENSIONS)} "
+                             f"or one of the table's columns.")
+    frame = pd.DataFrame(cols, index=df.index)
+    if "statsborgerskap" in dims:
+        frame["statsborgerskap"] = frame["statsborgerskap"].astype(str).str.split(",")
+        frame = frame.explode("statsborgerskap")
+    counts = frame.groupby(dims, observed=len(dims) == 1 and dims[0] != "aldersgruppe", dropna=False,
+                           sort=True).size().rename("antall").reset_index()
+    counts["antall"] = counts["antall"].astype("int64")
+    if dims == ["kommunenummer"]:
+        counts.insert(1, "kommunenavn", [kommunenavn(k) or "" for k in counts["kommunenummer"].astype(str)])
+    for d in dims:
+        if d != "aldersgruppe" and d != "foedselsaar":
+            counts[d] = counts[d].astype(str)
+    if len(dims) == 1:
+        table = privacy.suppress(counts, "antall", threshold=threshold).table
+    else:
+        table = privacy.suppress(counts, "antall", by=dims[0], threshold=threshold).table
+    return table.reset_index(drop=True)
+
+
+def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
+                      threshold: int | None = None) -> "pd.DataFrame":
+    """Persons by age group (rows, youngest first) and sex (columns ``kvinne``, ``mann``), suppressed.
+
+    Every age group from 0 to ``max_age+`` is present. Small cells show as ``<5`` (with secondary
+    suppression across both rows and columns). Feed it to ``freg_nb.plots.uttrekk.age_pyramid``.
+    Persons without a known age or sex are left out.
+
+    >>> t = freg_nb.age_pyramid_table(df, band=10)                        # doctest: +SKIP
+    """
+    for col in ("alder", "kjoenn"):
+        if col not in df.columns:
+            raise InputError(f"age_pyramid_table: the table has no {col!r} column.")
+    groups = _age_band(df["alder"], band, max_age)
+    sex = df["kjoenn"].astype("object")
+    wide = pd.crosstab(groups, sex, dropna=False)
+    wide = wide.reindex(index=_band_labels(band, max_age), columns=list(KJOENN), fill_value=0)
+    wide = wide.astype("int64").reset_index()
+    wide.columns = ["aldersgruppe", *KJOENN]
+    wide["aldersgruppe"] = wide["aldersgruppe"].astype(str)
+    return privacy.suppress(wide, list(KJOENN), threshold=threshold).table
+
+
