@@ -37,7 +37,7 @@ import httpx
 
 from .auth import TokenProvider, token_claims
 from ._connect import connect
-from .config import Settings, is_loopback_url, load_settings
+from .config import Settings, is_loopback_url
 from .errors import (
     AccessDenied,
     ApiError,

@@ -39,10 +39,10 @@ import os
 import re
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -192,7 +192,7 @@ def sequence_for_date(client, role: str, day: Any, *, via: str | None = None,
         seqs = _page_seqs(entries)
         ts = _page_timestamps(entries)
         if len(ts) and ts.isna().all():
-            other = f" Pass via=<a role med hjemmel> — sequence numbers are the same in every feed." if via is None else ""
+            other = " Pass via=<a role med hjemmel> — sequence numbers are the same in every feed." if via is None else ""
             raise NoTimestamps(f"The feed of role {_role_name(client, use)!r} carries no ajourholdstidspunkt "
                                f"(identifiers only, as in «uten hjemmel»), so dates cannot be found in it.{other}")
         if ts.isna().any():  # tolerate single missing stamps: carry the previous one forward

@@ -39,7 +39,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ._connect import resolve_client
+from .bulk import fetch_bulk
 from .criteria import merge_renamed, tailored_criteria
+from .errors import (
+    AccessDenied,
+    ApiError,
+    ExtractError,
+    ExtractOrderUncertain,
+    InputError,
+    RetriesExhausted,
+    Throttled,
+)
 from .extract_records import (
     DONE,
     JOB_GUARD_HOURS,
@@ -56,15 +66,7 @@ from .extract_records import (
     state_rel,
     store_of,
 )
-from .errors import (
-    AccessDenied,
-    ApiError,
-    ExtractError,
-    ExtractOrderUncertain,
-    InputError,
-    RetriesExhausted,
-    Throttled,
-)
+from .parts import check_parts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -278,12 +280,11 @@ class _Run:
     def _fetch(self, nr: int, ids: list[str]) -> int:
         """Fetch the persons of one batch into ``persons/<nr>/`` with the lookup pipeline.
 
-        ``lookups.fetch_bulk`` cuts the ids into bulk calls of ≤1000 (sorted, so the chunks of a
+        ``bulk.fetch_bulk`` cuts the ids into bulk calls of ≤1000 (sorted, so the chunks of a
         batch are always the same) and runs them concurrently; chunks already stored by an
         interrupted run are reused, so a batch is never fetched twice in part or whole.
         Returns the number of bulk calls made.
         """
-        from .lookups import fetch_bulk
         from .privacy import audit
 
         target = self.store.subdir(Path("extracts") / self.name / "persons" / f"{nr:06d}")
@@ -365,9 +366,7 @@ def _parts_of(client: Any, role: str, parts: Sequence[str] | str | None) -> list
     """The parts to fetch, checked before anything is sent (the lookup pipeline's rules: known
     names; the role's allowed parts when known; a role without the whole person-basis gets what
     it has of it)."""
-    from .lookups import _check_parts
-
-    checked = _check_parts(client, role, parts, False)
+    checked = check_parts(client, role, parts, False)
     return sorted(checked) if checked else None
 
 

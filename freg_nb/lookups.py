@@ -30,13 +30,8 @@ protected addresses (fortrolig / strengt fortrolig) are blanked and the person f
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import os
 import re
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
@@ -44,40 +39,22 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import orjson
 import pandas as pd
 
-from . import ids as _ids
 from . import privacy
 from ._connect import resolve_client
-from .codes import HISTORIKK, PART_GROUPS, PERSON_BASIS, expand_parts
+from .bulk import BULK_SIZE, DONE_FILE, answer_files, fetch_bulk, prepare_run, run_key
+from .errors import AccessDenied, BadRequest, InputError, NotFound, clean_text
+from .ids_input import invalid_message, read_ids, validate_input
+from .parts import check_parts, explain_denied
 from .store import DataDir
-from .errors import AccessDenied, BadRequest, FregNbError, InputError, NotFound, PartNotAllowed, clean_text
 
 if TYPE_CHECKING:
-    from .client import FregClient
+    pass
 
-__all__ = [
-    "BULK_SIZE",
-    "LookupResult",
-    "PERSON_BASIS",
-    "PART_GROUPS",
-    "allowed_parts",
-    "check_parts",
-    "example_ids",
-    "fetch_bulk",
-    "find_person",
-    "lookup_archived",
-    "lookup_person",
-    "lookup_persons",
-    "read_ids",
-    "run_key",
-    "search_persons",
-]
+__all__ = ["LookupResult", "example_ids", "find_person", "lookup_archived", "lookup_person", "lookup_persons",
+           "read_ids", "search_persons"]
 
-BULK_SIZE = 1000
-"""Identifiers per bulk call (Freg's maximum)."""
 
-STALE_RUN_S = 24 * 3600  # an unfinished run older than this is started again, not resumed
 _RUN_PREFIX = "oppslag-"
-_DONE = "done.json"
 
 
 # =============================================================================================
@@ -201,7 +178,7 @@ class LookupResult:
 
     # -- helpers ------------------------------------------------------------------------
     def _paths(self) -> list[Path]:
-        return _answer_files(self.raw_dir)
+        return answer_files(self.raw_dir)
 
     def _ident_of(self, person: int | str | None) -> str | None:
         if person is None:
@@ -218,409 +195,6 @@ class LookupResult:
     @property
     def _full_ids(self) -> list[str]:
         return self._row_ids
-
-
-# =============================================================================================
-# Reading identifiers
-
-
-_ID_HEADER = re.compile(r"(?i)^\s*(f(ø|oe|o)dsels(el+er)?d?-?nummer|foedselsellerdnummer|f(ø|oe|o)dselsnr|fnr|"
-                        r"d-?nr|d-?nummer|personnummer|personnr|personidentifikator|"
-                        r"folkeregisteridentifikator|ident|identifikator|id|pnr)\s*$")
-_SPLIT = re.compile(r"[\s,;|]+")
-_NUMERIC_ID = re.compile(r"^\d{10,11}(\.0+)?$")
-
-
-def read_ids(source: str | os.PathLike | bytes | Iterable[Any], *, column: str | None = None,
-             filename: str | None = None, sheet: str | int = 0) -> list[str]:
-    """Identifiers from a CSV/Excel/text file, pasted text, uploaded bytes or a list — as strings.
-
-    Tolerant of what case systems export: finds the id column by its name (``fnr``,
-    ``fødselsnummer``, ``foedselsEllerDNummer``, ``personnummer``, ``ident``…) or else by its
-    content; reads ``;``/``,``/tab separated files with or without a header; undoes Excel's
-    number formatting (``1019012345.0``) — a leading zero Excel dropped is restored when the ids
-    are validated. Nothing is validated or sent here; ``lookup_persons`` does that.
-
-    ``source``: a path (``.csv``, ``.txt``, ``.xlsx``, ``.xls``), text with ids separated by new
-    lines, spaces, commas or semicolons, bytes of an uploaded file (give ``filename=`` so the
-    format is known), or any iterable of values. ``column`` names the id column explicitly.
-
-    >>> read_ids("10927810072\\n 0903851598730, ")
-    ['10927810072', '0903851598730']
-    """
-    if isinstance(source, (bytes, bytearray)):
-        return _ids_from_bytes(bytes(source), filename or "", column, sheet)
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
-        path = Path(source).expanduser()
-        if not path.is_file():
-            raise InputError(f"Could not find the file {path}. Check the path (or paste the ids as text).")
-        return _ids_from_bytes(path.read_bytes(), path.name, column, sheet)
-    if isinstance(source, str):
-        return _ids_from_text(source, column)
-    if isinstance(source, pd.DataFrame):
-        return _ids_from_frame(source, column)
-    if isinstance(source, Iterable):
-        return [_clean_cell(x) for x in source if _clean_cell(x)]
-    raise InputError("Give the ids as a list, as text, or as a path to a CSV/Excel file.")
-
-
-def _looks_like_path(s: str) -> bool:
-    s = s.strip()
-    if not s or "\n" in s or len(s) > 4096:
-        return False
-    return bool(re.search(r"(?i)\.(csv|txt|tsv|xlsx|xlsm|xls)$", s)) or os.sep in s
-
-
-def _clean_cell(x: Any) -> str:
-    if x is None or (isinstance(x, float) and x != x):
-        return ""
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    s = str(x).strip().strip('"').strip("'").strip()
-    if _NUMERIC_ID.match(s):
-        s = s.split(".")[0]
-    return s.replace(" ", "") if re.fullmatch(r"\d{6} \d{5}", s) else s
-
-
-def _ids_from_bytes(data: bytes, name: str, column: str | None, sheet: str | int) -> list[str]:
-    lower = name.lower()
-    if lower.endswith((".xlsx", ".xlsm", ".xls")) or data[:4] == b"PK\x03\x04":
-        try:
-            df = pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=object, header=None)
-        except Exception as e:  # openpyxl raises many kinds
-            raise InputError(f"Could not read the Excel file {name or ''}: {clean_text(e, limit=120)}. "
-                             "Save it as .xlsx or CSV and try again.") from None
-        return _ids_from_grid(df, column)
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    return _ids_from_text(text, column)
-
-
-def _ids_from_text(text: str, column: str | None) -> list[str]:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return []
-    sample = "\n".join(lines[:50])
-    delim = None
-    if any(d in sample for d in (";", "\t", ",")) and (column or not _all_tokens_are_ids(sample)):
-        try:
-            delim = csv.Sniffer().sniff(sample, delimiters=";\t,").delimiter
-        except csv.Error:
-            delim = None
-    if delim is None:
-        return [t for t in (_clean_cell(t) for t in _SPLIT.split(text)) if t and not _ID_HEADER.match(t)]
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
-    width = max(len(r) for r in rows)
-    df = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
-    return _ids_from_grid(df, column)
-
-
-def _all_tokens_are_ids(sample: str) -> bool:
-    tokens = [t for t in _SPLIT.split(sample) if t]
-    return bool(tokens) and all(_NUMERIC_ID.match(_clean_cell(t)) or _ID_HEADER.match(t) for t in tokens)
-
-
-def _ids_from_frame(df: pd.DataFrame, column: str | None) -> list[str]:
-    header = pd.DataFrame([list(df.columns)], dtype=object)
-    return _ids_from_grid(pd.concat([header, df.astype(object)], ignore_index=True).set_axis(
-        range(df.shape[1]), axis=1), column)
-
-
-def _ids_from_grid(df: pd.DataFrame, column: str | None) -> list[str]:
-    """``df``: raw cells, no header applied. Find the header row/id column and return its cells."""
-    if df.empty:
-        return []
-    df = df.dropna(how="all").reset_index(drop=True)
-    first = [str(c).strip() if c is not None and c == c else "" for c in df.iloc[0].tolist()]
-    col_idx = None
-    has_header = False
-    if column is not None:
-        wanted = column.strip().lower()
-        for i, c in enumerate(first):
-            if c.lower() == wanted:
-                col_idx, has_header = i, True
-                break
-        if col_idx is None:
-            shown = ", ".join(c for c in first if c) or "(no header row)"
-            raise InputError(f"No column named {column!r} in the file. Its first row has: {shown[:200]}.")
-    else:
-        for i, c in enumerate(first):
-            if _ID_HEADER.match(c):
-                col_idx, has_header = i, True
-                break
-    body = df.iloc[1:] if has_header else df
-    if col_idx is None:
-        # no recognisable header: the column where most cells look like 10-11 digit numbers
-        scores = [sum(bool(_NUMERIC_ID.match(_clean_cell(x))) for x in df[c].tolist()) for c in df.columns]
-        if not scores or max(scores) == 0:
-            raise InputError("Found no column of fødselsnummer/D-numbers (11 digits) in the file. "
-                             "Name the column with column='…'.")
-        col_idx = scores.index(max(scores))
-        has_header = not _NUMERIC_ID.match(_clean_cell(df.iloc[0, col_idx]))
-        body = df.iloc[1:] if has_header else df
-    return [s for s in (_clean_cell(x) for x in body.iloc[:, col_idx].tolist()) if s]
-
-
-def _split_input(ids: Any) -> list[Any]:
-    if ids is None:
-        return []
-    if isinstance(ids, (str, bytes, os.PathLike)):
-        return read_ids(ids)
-    if isinstance(ids, pd.DataFrame):
-        return read_ids(ids)
-    if isinstance(ids, pd.Series):
-        return ids.tolist()
-    if isinstance(ids, Iterable):
-        return list(ids)
-    raise InputError("Give the ids as a list, as text, or as a path to a CSV/Excel file.")
-
-
-def _validate(ids: Any) -> tuple[list[str], pd.DataFrame, int]:
-    """(valid ids in first-seen order without duplicates, invalid table, number of values read)."""
-    cleaned = [_clean_cell(x) for x in _split_input(ids)]
-    valid, bad = _ids.validate_many(cleaned)        # one pass; restores a zero Excel dropped
-    bad_rows: list[tuple[int, str, str]] = []
-    if bad:                                          # give each refused value its line number
-        ok = set(valid)
-        reasons = iter(bad)
-        for pos, s in enumerate(cleaned, start=1):
-            if not s:
-                continue
-            norm = "0" + s if len(s) == 10 and s.isdigit() else s
-            if norm not in ok:
-                masked, reason = next(reasons)
-                bad_rows.append((pos, masked, reason))
-    invalid = pd.DataFrame(bad_rows, columns=["linje", "foedselsEllerDNummer", "grunn"]).astype(
-        {"linje": "int64", "foedselsEllerDNummer": "string", "grunn": "string"})
-    return valid, invalid, sum(1 for s in cleaned if s)
-
-
-def _invalid_message(invalid: pd.DataFrame) -> str:
-    shown = "; ".join(f"line {r.linje}: {r.foedselsEllerDNummer} ({r.grunn})"
-                      for r in invalid.head(5).itertuples())
-    more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
-    return f"{shown}{more}"
-
-
-# =============================================================================================
-# Roles and parts
-
-
-_ROLE_PARTS: "weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]] | None]" = weakref.WeakKeyDictionary()
-
-
-def allowed_parts(client: Any, role: str) -> frozenset[str] | None:
-    """The part names a role may fetch, as set up in Fiks forvaltning — or ``None`` when unknown.
-
-    Fiks has no operation that tells a client its role's parts, so this is only known for the
-    built-in sandbox (from its info endpoint). Elsewhere ``None``: the parts are then checked by
-    Fiks, and a refusal is explained (``AccessDenied`` naming the part and the role).
-    Group names (``person-basis``, ``relasjon-utvidet`` …) are expanded to element names;
-    ``historikk`` is included when the role has it.
-    """
-    _, name = client.resolve_role(role)
-    table = _ROLE_PARTS.get(client, ...)
-    if table is ...:
-        table = _sandbox_role_parts(client)
-        try:
-            _ROLE_PARTS[client] = table
-        except TypeError:  # not weak-referenceable
-            pass
-    if not table or name not in table:
-        return None
-    return table[name]
-
-
-def _sandbox_role_parts(client: Any) -> dict[str, frozenset[str]] | None:
-    settings = getattr(client, "settings", None)
-    if settings is None or getattr(settings, "env", None) != "sandbox":
-        return None
-    from .config import is_loopback_url
-
-    base = str(settings.fiks_base_url or "").rstrip("/")
-    if not base or not is_loopback_url(base):
-        return None
-    import httpx
-
-    try:
-        info = httpx.get(base + "/_sandbox/info", timeout=5.0, trust_env=False).json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    out = {}
-    for name, setup in (info.get("role_setup") or {}).items():
-        names = set(setup.get("parts") or [])
-        parts = expand_parts(names) | ({HISTORIKK} if HISTORIKK in names else set())
-        if PERSON_BASIS <= parts:
-            parts.add("person-basis")
-        for group, members in PART_GROUPS.items():
-            if members <= parts:
-                parts.add(group)
-        out[name] = frozenset(parts)
-    return out
-
-
-def check_parts(client: Any, role: str, parts: Sequence[str] | str | None, history: bool = False) -> list[str] | None:
-    """The part list to send (None = Freg's default person-basis), checked before anything is sent.
-
-    Unknown part names → ``InputError``; parts the role lacks (when its parts are known, see
-    ``allowed_parts``) → ``PartNotAllowed`` naming them, the role and what it may fetch. A role
-    without the whole person-basis gets what it has of it instead of Freg's default.
-    """
-    from .client import KNOWN_PARTS
-
-    if isinstance(parts, str):
-        parts = [p for p in _SPLIT.split(parts) if p]
-    wanted: list[str] = []
-    for p in parts or []:
-        if not isinstance(p, str) or p.strip() not in KNOWN_PARTS:
-            close = [k for k in sorted(KNOWN_PARTS) if str(p).strip().lower() == k.lower()]
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise InputError(f"Unknown part {clean_text(p, limit=40)!r}.{hint} Use person-basis, historikk, "
-                             "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of Folkeregisterperson "
-                             "(e.g. navn, bostedsadresse, status). Nothing was sent.")
-        if p.strip() not in wanted:
-            wanted.append(p.strip())
-    if history and HISTORIKK not in wanted:
-        wanted.append(HISTORIKK)
-    allowed = allowed_parts(client, role)
-    _, name = client.resolve_role(role)
-    if allowed is not None:
-        elements = [p for p in wanted if p != HISTORIKK]
-        if not elements and not (PERSON_BASIS <= allowed):
-            # Freg's default is the whole person-basis: ask for what the role has of it instead
-            default = sorted(PERSON_BASIS & allowed)
-            if not default:
-                raise PartNotAllowed(f"Role {name!r} has none of the person-basis elements: name the parts to "
-                                     f"fetch ({', '.join(sorted(allowed - {HISTORIKK})) or 'none'}).")
-            wanted = default + [p for p in wanted if p == HISTORIKK]
-            elements = default
-        refused = [p for p in wanted if p not in allowed and not (p != HISTORIKK and expand_parts([p]) <= allowed)]
-        if refused:
-            ok = sorted(p for p in allowed if p not in PART_GROUPS and p != HISTORIKK)
-            extra = [g for g in (*PART_GROUPS, HISTORIKK) if g in allowed]
-            raise PartNotAllowed(
-                f"Role {name!r} is not allowed the part(s) {', '.join(refused)}. It may fetch: "
-                f"{', '.join(extra + ok)}. Choose from those, or ask the Fiks administrator to give the role "
-                "the part in Fiks forvaltning. Nothing was sent.")
-    return wanted or None
-
-
-_check_parts = check_parts  # the name extracts.py uses
-
-
-def _explain_denied(e: AccessDenied, role_name: str, parts: list[str] | None) -> AccessDenied:
-    """A 403 from Fiks/Freg reworded to name the role and the part(s) (or the service)."""
-    server = e.server_message or ""
-    m = re.search(r"(?i)deler:\s*(.+)$", server)
-    if m:
-        refused = m.group(1).strip()
-        msg = (f"Role {role_name!r} is not allowed the part(s) {refused} (Fiks answered 403). Ask for other parts, "
-               f"or ask the Fiks administrator to give the role that part in Fiks forvaltning.")
-    elif "hjemmel" in server.lower():
-        msg = (f"Role {role_name!r} is 'uten hjemmel' and this operation is only for roles 'med hjemmel' "
-               f"(403: {server}). Use a role with hjemmel.")
-    elif "tjenesten" in server.lower():
-        msg = (f"Role {role_name!r} does not have this service (Fiks answered 403: {server}). Use a role with the "
-               "service, or ask the Fiks administrator to add it.")
-    elif "tilgang til rolle" in server.lower():
-        msg = (f"The integration has no access to role {role_name!r} (403). Ask the Fiks administrator to give "
-               "the integration the role in Fiks forvaltning.")
-    else:
-        asked = ", ".join(parts) if parts else "person-basis"
-        msg = f"Role {role_name!r} was refused (403) when asking for {asked}. {e.message}"
-    if e.error_id:
-        msg += f" [errorId {e.error_id}]"
-    out = AccessDenied(msg, status=e.status, code=e.code, error_id=e.error_id, reference=e.reference,
-                       server_message=e.server_message)
-    return out
-
-
-# =============================================================================================
-# Run folders
-
-
-def run_key(role_id: str, parts: Sequence[str] | None, ids: Iterable[str], *, kind: str = "bulk") -> str:
-    """The run folder key: a hash of (kind, role, parts, sorted ids) — same request, same folder."""
-    h = hashlib.sha256()
-    h.update(orjson.dumps([kind, role_id.lower(), sorted(parts or [])]))
-    for i in sorted(ids):
-        h.update(i.encode() + b"\n")
-    return h.hexdigest()[:24]
-
-
-def _store(client: FregClient) -> DataDir:
-    return client.data_dir
-
-
-def _answer_files(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.json") if not p.name.startswith((".", "_")) and p.name != _DONE)
-
-
-def _prepare_run(store: Any, run_id: str, *, resume: bool) -> tuple[Path, set[str]]:
-    """The run folder and the answer files already there that may be reused."""
-    folder = store.raw_dir(run_id)
-    done = folder / _DONE
-    existing = _answer_files(folder)
-    stale = existing and (time.time() - min(p.stat().st_mtime for p in existing) > STALE_RUN_S)
-    if done.exists() or not resume or stale:
-        for p in existing:
-            p.unlink()
-        done.unlink(missing_ok=True)
-        existing = []
-    return folder, {p.name for p in existing}
-
-
-def fetch_bulk(client: Any, ids: Sequence[str], *, role: str, parts: Sequence[str] | None, folder: Path | str,
-               store: Any = None, desc: str = "Bulkoppslag", progress: bool | None = None,
-               reuse: Iterable[str] = (), archived: bool = False) -> dict[str, Any]:
-    """Fetch ``ids`` (already validated) with bulk calls of ≤ 1000 into ``folder`` as raw answers.
-
-    ``archived=True``: the ids are document ids, fetched with bulkoppslag/arkiv (``arkiv-NNNNN.json``).
-
-    The low-level step under ``lookup_persons`` (also used by extracts): ids are sorted and cut
-    into chunks ``bulk-00000.json``, ``bulk-00001.json`` …; chunks named in ``reuse`` (or already
-    present when ``reuse`` is None) are not fetched again. Calls run concurrently through
-    ``client.map`` with a progress bar; each answer is written atomically as the bytes received.
-    Returns ``{"calls": n fetched, "calls_reused": n reused, "chunks": n, "seconds": …}``.
-    """
-    store = store or _store(client)
-    folder = Path(folder)
-    rel = folder.relative_to(store.path)
-    ordered = sorted(ids)
-    chunks = [ordered[i:i + BULK_SIZE] for i in range(0, len(ordered), BULK_SIZE)]
-    names = [f"{'arkiv' if archived else 'bulk'}-{n:05d}.json" for n in range(len(chunks))]
-    call = client.bulk_archived if archived else client.bulk_lookup
-    reuse = set(reuse)
-    todo = [(name, chunk) for name, chunk in zip(names, chunks) if name not in reuse]
-    _, role_name = client.resolve_role(role)
-    part_list = list(parts) if parts else None
-
-    def one(item: tuple[str, list[str]]) -> int:
-        name, chunk = item
-        body = call(role, chunk, parts=part_list, raw=True)
-        store.write_bytes(rel / name, body)
-        return len(body)
-
-    t0 = time.monotonic()
-    try:
-        sizes = client.map(one, todo, desc=desc, progress=progress) if todo else []
-    except AccessDenied as e:
-        raise _explain_denied(e, role_name, part_list) from None
-    except KeyboardInterrupt:
-        done = len(_answer_files(folder))
-        raise KeyboardInterrupt(f"Interrupted after {done} of {len(chunks)} bulk calls were stored. "
-                                "Run the same lookup again to continue where it stopped.") from None
-    except FregNbError as e:
-        done = len(_answer_files(folder))
-        e.args = (f"{e} ({done} of {len(chunks)} bulk calls are stored; run the same lookup again to continue "
-                  "with the rest.)",)
-        raise
-    return {"calls": len(todo), "calls_reused": len(chunks) - len(todo), "chunks": len(chunks),
-            "bytes": int(sum(sizes)), "seconds": time.monotonic() - t0}
 
 
 # =============================================================================================
@@ -661,7 +235,7 @@ def _build(store: Any, folder: Path, *, role_name: str, parts: list[str] | None,
            invalid: pd.DataFrame, show_ids: bool, stats: dict[str, Any], ids: list[str]) -> LookupResult:
     from . import tables
 
-    files = _answer_files(folder)
+    files = answer_files(folder)
     if files:
         persons = tables.persons_table(files, show_ids=True)
         errors = tables.errors_table(files, show_ids=True)
@@ -723,22 +297,22 @@ def lookup_persons(client: Any, ids: Any, *, role: str, parts: Sequence[str] | s
     client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
-    valid, invalid, n_in = _validate(ids)
+    valid, invalid, n_in = validate_input(ids)
     if not valid:
         if len(invalid):
             raise InputError(f"None of the {n_in} identifier(s) is a valid fødselsnummer/D-number: "
-                             f"{_invalid_message(invalid)}. Fix them and try again. Nothing was sent.")
+                             f"{invalid_message(invalid)}. Fix them and try again. Nothing was sent.")
         raise InputError("No identifiers given. Paste fødselsnummer/D-numbers or read them from a file "
                          "(freg_nb.read_ids). Nothing was sent.")
-    store = _store(client)
+    store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, valid)
-    folder, reusable = _prepare_run(store, run_id, resume=resume)
+    folder, reusable = prepare_run(store, run_id, resume=resume)
     _audit(store, "oppslag", role_name, valid, purpose)
     calls_before = client.stats.calls
     fetched = fetch_bulk(client, valid, role=role, parts=part_list, folder=folder, store=store,
                          progress=progress, reuse=reusable,
                          desc=f"Henter {len(valid)} personer ({BULK_SIZE} per kall)")
-    store.write_json(Path("raw") / run_id / _DONE, {"role": role_name, "parts": part_list, "ids": len(valid),
+    store.write_json(Path("raw") / run_id / DONE_FILE, {"role": role_name, "parts": part_list, "ids": len(valid),
                                                    "chunks": fetched["chunks"]})
     stats = {"ids_in": n_in, "valid": len(valid), "calls": fetched["calls"],
              "calls_reused": fetched["calls_reused"], "requests": client.stats.calls - calls_before,
@@ -760,14 +334,14 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
     client = resolve_client(client)
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
-    valid, invalid, _ = _validate([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
+    valid, invalid, _ = validate_input([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
     if len(valid) != 1 or len(invalid):
         if len(invalid):
-            raise InputError(f"Not a valid fødselsnummer/D-number: {_invalid_message(invalid)}. Nothing was sent.")
+            raise InputError(f"Not a valid fødselsnummer/D-number: {invalid_message(invalid)}. Nothing was sent.")
         raise InputError("Give exactly one identifier (use lookup_persons for many). Nothing was sent.")
-    store = _store(client)
+    store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, valid, kind="person")
-    folder, _ = _prepare_run(store, run_id, resume=False)
+    folder, _ = prepare_run(store, run_id, resume=False)
     _audit(store, "oppslag", role_name, valid, purpose)
     rel = Path("raw") / run_id
     try:
@@ -777,8 +351,8 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
         store.write_json(rel / "notfound.json", {"oppslag": [{"foedselsEllerDNummer": valid[0], "feilmelding": {
             "feilmelding": e.server_message or "Fant ikke person", "kode": e.code}}]})
     except AccessDenied as e:
-        raise _explain_denied(e, role_name, part_list) from None
-    store.write_json(rel / _DONE, {"role": role_name, "parts": part_list, "ids": 1})
+        raise explain_denied(e, role_name, part_list) from None
+    store.write_json(rel / DONE_FILE, {"role": role_name, "parts": part_list, "ids": 1})
     res = _build(store, folder, role_name=role_name, parts=part_list, order=valid, invalid=invalid,
                  show_ids=show_ids, stats={"ids_in": 1, "valid": 1, "calls": 1, "calls_reused": 0}, ids=valid)
     res.stats["seconds"] = time.monotonic() - t0
@@ -808,14 +382,14 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     try:
         body = client.search(role, raw=True, **criteria)
     except AccessDenied as e:
-        raise _explain_denied(e, role_name, None) from None
+        raise explain_denied(e, role_name, None) from None
     except BadRequest as e:
         if "treff" in (e.server_message or "").lower():
             raise InputError(f"The search matched too many persons: {e.server_message} Narrow it (add "
                              "foedselsaarFraOgMed/TilOgMed, kommunenummer, postnummer …) or set maksTreff.") from None
         raise
     hits = orjson.loads(body).get("foedselsEllerDNummer") or []
-    store = _store(client)
+    store = client.data_dir
     if fetch and hits:
         res = lookup_persons(client, hits, role=role, parts=part_list, show_ids=show_ids,
                              purpose=purpose, progress=progress)
@@ -878,14 +452,14 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
         raise InputError("A unique search needs navn (or foedselsdato) plus something that singles the person "
                          "out: identifikasjonsnummer, foedselsdato, adressenavn + husnummer/postnummer. "
                          "Nothing was sent.")
-    store = _store(client)
+    store = client.data_dir
     key_src = [f"{k}={criteria[k]}" for k in sorted(criteria)]
     run_id = _RUN_PREFIX + run_key(role_id, part_list, key_src, kind="entydig")
-    folder, _ = _prepare_run(store, run_id, resume=False)
+    folder, _ = prepare_run(store, run_id, resume=False)
     try:
         body = client.unique_search(role, parts=part_list, raw=True, **criteria)
     except AccessDenied as e:
-        raise _explain_denied(e, role_name, part_list) from None
+        raise explain_denied(e, role_name, part_list) from None
     except NotFound as e:
         said = e.server_message or "no match"
         raise NotFound(f"Unique search found no single person ({said}). Check the spelling, add a criterion "
@@ -893,8 +467,8 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
                        status=404, code=e.code, error_id=e.error_id, reference=e.reference,
                        server_message=e.server_message) from None
     store.write_bytes(Path("raw") / run_id / "person.json", body)
-    store.write_json(Path("raw") / run_id / _DONE, {"role": role_name, "parts": part_list, "ids": 1})
-    res = _build(store, folder, role_name=role_name, parts=part_list, order=[], invalid=_validate([])[1],
+    store.write_json(Path("raw") / run_id / DONE_FILE, {"role": role_name, "parts": part_list, "ids": 1})
+    res = _build(store, folder, role_name=role_name, parts=part_list, order=[], invalid=validate_input([])[1],
                  show_ids=show_ids, stats={"calls": 1, "calls_reused": 0}, ids=[])
     res.ids = list(res._row_ids)
     _audit(store, "entydig-soek", role_name, res.ids, purpose)
@@ -923,13 +497,13 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     if bad or not docs:
         raise InputError("Give one or more document ids (dokumentidentifikator: letters, digits, '-')"
                          + (f"; {len(bad)} look wrong" if bad else "") + ". Nothing was sent.")
-    store = _store(client)
+    store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, docs, kind="arkiv")
-    folder, reusable = _prepare_run(store, run_id, resume=True)
+    folder, reusable = prepare_run(store, run_id, resume=True)
     fetched = fetch_bulk(client, docs, role=role, parts=part_list, folder=folder, store=store, progress=progress,
                          reuse=reusable, archived=True, desc="Henter arkiverte dokumenter")
-    store.write_json(Path("raw") / run_id / _DONE, {"role": role_name, "parts": part_list, "documents": len(docs)})
-    res = _build(store, folder, role_name=role_name, parts=part_list, order=[], invalid=_validate([])[1],
+    store.write_json(Path("raw") / run_id / DONE_FILE, {"role": role_name, "parts": part_list, "documents": len(docs)})
+    res = _build(store, folder, role_name=role_name, parts=part_list, order=[], invalid=validate_input([])[1],
                  show_ids=show_ids, stats={"documents": len(docs), "calls": fetched["calls"],
                                            "calls_reused": fetched["calls_reused"]}, ids=[])
     res.ids = list(res._row_ids)

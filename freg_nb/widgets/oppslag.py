@@ -19,8 +19,10 @@ import ipywidgets as w
 from IPython.display import HTML, display
 
 from freg_nb.client import KNOWN_PARTS
+from freg_nb.codes import HISTORIKK
 from freg_nb.errors import FregNbError, InputError
-from freg_nb.lookups import HISTORIKK, LookupResult, allowed_parts, lookup_persons, read_ids
+from freg_nb.lookups import LookupResult, lookup_persons, read_ids
+from freg_nb.parts import allowed_parts
 from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
 
 __all__ = ["OppslagForm", "HISTORY_ELEMENTS"]

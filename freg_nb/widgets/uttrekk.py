@@ -133,8 +133,8 @@ class ExtractForm(w.VBox):
 
     def run(self):
         """Order/resume the extract with the form's criteria; shows counts, a table sample and summaries."""
-        from freg_nb.summaries import age_pyramid_table, summarize_extract
         from freg_nb.plots.uttrekk import age_pyramid
+        from freg_nb.summaries import age_pyramid_table, summarize_extract
 
         df = read_tailored_extract(self.client, **self.kwargs())
         self.result = df
