@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from freg_nb import events as E  # noqa: E402
 from freg_nb import connect  # noqa: E402
+from freg_nb.store import DataDir  # noqa: E402
 
 # what --json writes: the measurements and the figures beside their baselines (see _report.py)
 ROWS: list[dict] = []
@@ -70,7 +71,7 @@ def ingest(env_file: Path, data: Path, role: str, conc: int, end_seq: int) -> E.
     os.environ["FREG_NB_DATA_DIR"] = str(data)
     with connect(env_file=env_file, concurrency=conc) as c:
         c.latest_sequence(role)  # token fetched before timing
-        return E.sync_events(c, role, start_seq=1, end_seq=end_seq, concurrency=conc, progress=False)
+        return E.sync_events(c, role=role, start_seq=1, end_seq=end_seq, concurrency=conc, progress=False)
 
 
 def bench_ingest(quick: bool) -> bool:
@@ -147,18 +148,32 @@ def make_events(path: Path, n: int, seed: int = 1) -> None:
     writer.close()
 
 
+class _StoredEvents:
+    """Generated events in a data folder, standing in for a client (``events.StoredEvents``)."""
+
+    roles: dict[str, str] = {}
+
+    def __init__(self, store: DataDir) -> None:
+        self.data_dir = store
+
+    def resolve_role(self, role: str) -> tuple[str, str]:
+        return role, role
+
+
 def bench_volumes(quick: bool) -> bool:
     n = 1_000_000 if quick else 10_000_000
-    tmp = Path(tempfile.mkdtemp(prefix="freg-nb-bench-vol-"))
-    path = tmp / "events.parquet"
+    store = DataDir(Path(tempfile.mkdtemp(prefix="freg-nb-bench-vol-")))
+    path = store.subdir("feeds/bench/parts") / "events.parquet"
     t0 = time.monotonic()
     make_events(path, n)
+    store.checkpoint("feeds/bench").put({"parts": [{"file": path.name}]})
+    stored = _StoredEvents(store)
     print(f"\n== volumes over {n:,} stored events (generated in {time.monotonic() - t0:.1f} s, "
           f"{path.stat().st_size / 1e6:.0f} MB)")
     ok = True
     for freq in ("day", "week", "month"):
         t0 = time.monotonic()
-        vol = E.event_volumes(path, freq=freq)
+        vol = E.event_volumes(stored, freq=freq)
         took = time.monotonic() - t0
         assert int(vol["events"].sum()) == n
         good = took <= 3.0
@@ -174,7 +189,7 @@ def bench_volumes(quick: bool) -> bool:
         FIGURES.append(_figure(f"event_volumes freq={freq}, {n:,} events", took, "s", baseline=base_took,
                                baseline_label="pandas read_parquet + groupby", target=("value", "<=", 3.0)))
     t0 = time.monotonic()
-    E.type_matrix(path)
+    E.type_matrix(stored)
     print(f"  type_matrix: {time.monotonic() - t0:5.2f} s")
     path.unlink()
     return ok

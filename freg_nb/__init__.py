@@ -57,9 +57,9 @@ _LAZY = {
     **dict.fromkeys(["list_extracts", "discard_extract"], "extract_records"),
     **dict.fromkeys(["lookups", "LookupResult", "lookup_persons", "lookup_person", "search_persons", "find_person",
                      "lookup_archived", "read_ids", "example_ids"], "lookups"),
-    **dict.fromkeys(["EVENT_TYPES", "FeedSync", "NoTimestamps", "compare_roles", "event_changes", "event_volumes",
-                     "has_new_events", "read_events", "sequence_for_date", "sync_events", "top_event_types",
-                     "type_matrix"], "events"),
+    **dict.fromkeys(["FeedSync", "NoTimestamps", "has_new_events", "sequence_for_date", "sync_events"], "feed"),
+    **dict.fromkeys(["EVENT_TYPES", "compare_roles", "event_changes", "event_volumes", "read_events",
+                     "top_event_types", "type_matrix"], "events"),
 }
 __all__ += list(_LAZY)
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from . import duck
 from ._connect import resolve_client
 from .bulk import fetch_bulk
 from .criteria import merge_renamed, tailored_criteria
@@ -551,7 +552,7 @@ def _finish(run: _Run) -> None:
     files = tables.source_files(folder) if folder.is_dir() else []
     ids_total = sum(b["ids"] for b in st["batches"])
     target = run.folder / "persons.parquet"
-    con = tables.connect()
+    con = duck.connect()
     try:
         if files:
             con.execute(f"CREATE TEMP TABLE persons AS {tables.persons_sql(files, show_ids=True)}")
@@ -577,9 +578,7 @@ def _finish(run: _Run) -> None:
                 "(Freg returned an identifier in more than one batch). Nothing was written as the result; "
                 f"remove it with freg_nb.discard_extract({run.name!r}) and order it again.")
         tmp = run.store.temp_path(target)
-        escaped = str(tmp).replace("'", "''")
-        con.execute(f"COPY (SELECT * FROM persons ORDER BY foedselsEllerDNummer) TO '{escaped}' "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        duck.copy_to_parquet(con, "SELECT * FROM persons ORDER BY foedselsEllerDNummer", tmp)
         run.store.commit_temp(tmp, target)
     finally:
         con.close()

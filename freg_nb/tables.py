@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 
 from freg_nb import codes, privacy
+from freg_nb.duck import connect
 
 __all__ = [
     "ELEMENTS",
@@ -120,18 +121,6 @@ def source_files(source: Source) -> list[str]:
         else:
             raise FileNotFoundError(f"no such file or folder: {p}")
     return files
-
-
-def connect(*, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection sized for a laptop: 2 threads, 1 GB, no spilling to disk
-    (spilled pages would be personal data outside the private folder). Override with
-    ``FREG_NB_DUCKDB_THREADS`` / ``FREG_NB_DUCKDB_MEMORY``."""
-    threads = threads or int(os.environ.get("FREG_NB_DUCKDB_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
-    memory_limit = memory_limit or os.environ.get("FREG_NB_DUCKDB_MEMORY") or "1GB"
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
-                                 "temp_directory": "", "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": True})
-    return con
 
 
 def _read_json_sql(files: list[str], columns: dict[str, str]) -> str:

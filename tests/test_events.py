@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from freg_nb import events as E
+from freg_nb.feed import PAGE_SIZE
 from freg_nb.client import FregClient
 from freg_nb.config import Settings
 from freg_nb.errors import AccessDenied, InputError
@@ -106,7 +107,7 @@ def test_date_to_sequence_is_exact_with_few_calls(client, truth):
     used = []
     for day in probes:
         calls: list = []
-        got = E.sequence_for_date(client, "analyse", day, calls=calls)
+        got = E.sequence_for_date(client, role="analyse", day=day, calls=calls)
         assert got == first_seq_on_or_after(truth, day), day
         used.append(len(calls))
     # 30 pages: bisection alone would need ~5 probes + the ends; interpolation does better
@@ -117,14 +118,14 @@ def test_date_to_sequence_is_exact_with_few_calls(client, truth):
 def test_date_to_sequence_uten_hjemmel_needs_a_role_with_timestamps(client, truth):
     day = pd.to_datetime(truth["dato"]).dt.date.iloc[len(truth) // 2]
     with pytest.raises(E.NoTimestamps, match="via="):
-        E.sequence_for_date(client, "skole", day)
-    assert E.sequence_for_date(client, "skole", day, via="analyse") == first_seq_on_or_after(truth, day)
+        E.sequence_for_date(client, role="skole", day=day)
+    assert E.sequence_for_date(client, role="skole", day=day, via="analyse") == first_seq_on_or_after(truth, day)
 
 
 # ---- reading: exact, concurrent, gaps -------------------------------------------------------
 def test_full_read_matches_the_feed_med_and_uten_hjemmel(client, truth):
-    a = E.sync_events(client, "analyse", concurrency=6)
-    s = E.sync_events(client, "skole", concurrency=6)
+    a = E.sync_events(client, role="analyse", concurrency=6)
+    s = E.sync_events(client, role="skole", concurrency=6)
     got = stored(client)
     med = got[got["role"] == "analyse"]
     assert med["sekvensnummer"].tolist() == truth["sekvensnummer"].tolist()
@@ -140,7 +141,7 @@ def test_full_read_matches_the_feed_med_and_uten_hjemmel(client, truth):
     assert uten["hendelsetype"].isna().all() and uten["ajourholdstidspunkt"].isna().all()
     assert a.rows_added == len(truth) and s.rows_added == len(vis)
     # the speculative starts overlapped on the gapped feed, and the overlap was dropped
-    assert s.duplicates_dropped > 0 and s.stride > E.PAGE_SIZE
+    assert s.duplicates_dropped > 0 and s.stride > PAGE_SIZE
     assert a.duplicates_dropped == 0
 
 
@@ -150,7 +151,7 @@ def test_reading_is_concurrent(sb, tmp_path):
     sb.set_faults(latency_ms=100)
     sb.state.counters.reset()
     with make_client(sb, tmp_path / "c", concurrency=8) as c:
-        r = E.sync_events(c, "skole", concurrency=8)
+        r = E.sync_events(c, role="skole", concurrency=8)
     assert r.rows_added == int((~pd.Series([sb.feed.type_of(s) for s in range(1, sb.feed.latest() + 1)])
                                  .isin(__import__("freg_nb.sandbox.feed", fromlist=["x"]).CONFIDENTIAL_TYPES)).sum())
     assert r.pages >= 15
@@ -160,7 +161,7 @@ def test_reading_is_concurrent(sb, tmp_path):
 @pytest.mark.parametrize("start_seq,end_seq", [(1, 999), (1, 1000), (1001, 1001), (12_345, 23_456), (29_990, None)])
 def test_sequence_ranges_are_exact_for_gapped_and_full_feeds(client, truth, start_seq, end_seq):
     for role, rows in (("analyse", truth), ("skole", truth[truth["visible_uten"]])):
-        E.sync_events(client, role, start_seq=start_seq, end_seq=end_seq)
+        E.sync_events(client, role=role, start_seq=start_seq, end_seq=end_seq)
         hi = end_seq if end_seq is not None else len(truth)
         want = rows[(rows["sekvensnummer"] >= start_seq) & (rows["sekvensnummer"] <= hi)]["sekvensnummer"]
         got = stored(client, [role])["sekvensnummer"]
@@ -169,16 +170,16 @@ def test_sequence_ranges_are_exact_for_gapped_and_full_feeds(client, truth, star
 
 # ---- ETag / 304 ---------------------------------------------------------------------------
 def test_nothing_new_is_one_conditional_call(client, truth):
-    E.sync_events(client, "analyse", start_seq=25_001, end_seq=29_000)
-    assert E.has_new_events(client, "analyse") is True
-    E.sync_events(client, "analyse", start_seq=25_001)  # up to the newest: remembers the tail's ETag
+    E.sync_events(client, role="analyse", start_seq=25_001, end_seq=29_000)
+    assert E.has_new_events(client, role="analyse") is True
+    E.sync_events(client, role="analyse", start_seq=25_001)  # up to the newest: remembers the tail's ETag
     before = client.stats.as_dict()
-    again = E.sync_events(client, "analyse", start_seq=25_001)
+    again = E.sync_events(client, role="analyse", start_seq=25_001)
     after = client.stats.as_dict()
     assert again.not_modified and again.rows_added == 0
     assert after["calls"] - before["calls"] == 1
     assert after["statuses"].get(304, 0) - before["statuses"].get(304, 0) == 1
-    assert E.has_new_events(client, "analyse") is False
+    assert E.has_new_events(client, role="analyse") is False
     assert len(stored(client, ["analyse"])) == len(truth) - 25_000
 
 
@@ -203,7 +204,7 @@ class CrashingClient(FregClient):
 def reference_hash(sb, tmp_path_factory):
     with make_client(sb, tmp_path_factory.mktemp("ref")) as c:
         for role in ("analyse", "skole"):
-            E.sync_events(c, role, start_seq=16_001)
+            E.sync_events(c, role=role, start_seq=16_001)
         return table_hash(stored(c))
 
 
@@ -215,12 +216,12 @@ def test_interrupted_read_resumes_to_the_identical_table(sb, tmp_path, reference
         crashed = make_client(sb, data, cls=CrashingClient, concurrency=rng.choice([1, 3, 6]))
         crashed.crash_at = rng.randrange(2, 14)
         with pytest.raises(KeyboardInterrupt):
-            E.sync_events(crashed, role, start_seq=16_001, flush_pages=rng.choice([1, 2, 5]))
+            E.sync_events(crashed, role=role, start_seq=16_001, flush_pages=rng.choice([1, 2, 5]))
         crashed.close()
         part = stored(make_client(sb, data), [role])
         assert part["sekvensnummer"].is_unique  # what was kept is clean already
         with make_client(sb, data) as c:
-            r = E.sync_events(c, role, start_seq=16_001)
+            r = E.sync_events(c, role=role, start_seq=16_001)
             assert r.resumed_from is None or r.resumed_from > 16_001
     with make_client(sb, data) as c:
         assert table_hash(stored(c)) == reference_hash
@@ -233,9 +234,9 @@ def test_killed_process_resumes_to_the_identical_table(sb, tmp_path, reference_h
     data = tmp_path / "data"
     env = {**os.environ, "FREG_NB_DATA_DIR": str(data)}
     script = (
-        "import freg_nb.events as E, freg_nb.config as C, sys\n"
-        f"c = C.connect(env_file={str(env_file)!r}, concurrency=2)\n"
-        "E.sync_events(c, 'skole', start_seq=16001, flush_pages=1, progress=False)\n"
+        "import freg_nb, freg_nb.events as E, sys\n"
+        f"c = freg_nb.connect(env_file={str(env_file)!r}, concurrency=2)\n"
+        "E.sync_events(c, role='skole', start_seq=16001, flush_pages=1, progress=False)\n"
         "sys.exit(3)\n"
     )
     sb.set_faults(latency_ms=150)
@@ -256,9 +257,9 @@ def test_killed_process_resumes_to_the_identical_table(sb, tmp_path, reference_h
             proc.kill()
     sb.set_faults(latency_ms=0)
     with make_client(sb, data) as c:
-        r = E.sync_events(c, "skole", start_seq=16_001)
+        r = E.sync_events(c, role="skole", start_seq=16_001)
         assert r.resumed_from is not None and r.resumed_from > 16_001
-        E.sync_events(c, "analyse", start_seq=16_001)
+        E.sync_events(c, role="analyse", start_seq=16_001)
         assert table_hash(stored(c)) == reference_hash
 
 
@@ -267,7 +268,7 @@ def test_roles_differ_uten_hjemmel_is_thin_and_misses_confidential_types(client,
     from freg_nb.sandbox.feed import CONFIDENTIAL_TYPES
 
     for role in ("analyse", "skole", "barnevern"):
-        E.sync_events(client, role)
+        E.sync_events(client, role=role)
     cmp = E.compare_roles(client)
     assert cmp.loc["skole", "thin"] and not cmp.loc["analyse", "thin"] and not cmp.loc["barnevern", "thin"]
     assert cmp.loc["skole", "with_type"] == 0 and cmp.loc["skole", "with_timestamp"] == 0
@@ -289,7 +290,7 @@ def test_roles_differ_uten_hjemmel_is_thin_and_misses_confidential_types(client,
 
 def test_role_without_the_hendelser_service_is_refused_clearly(client):
     with pytest.raises(AccessDenied):
-        E.sync_events(client, "eiendomsskatt")
+        E.sync_events(client, role="eiendomsskatt")
 
 
 # ---- volumes ------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def test_role_without_the_hendelser_service_is_refused_clearly(client):
 def test_volumes_equal_a_brute_force_count(client, truth, freq, rule):
     days = pd.to_datetime(truth["dato"])
     start, end = days.iloc[3_000].date(), days.iloc[21_000].date()
-    ev = E.read_events(client, ["analyse", "skole"], start=start, end=end, show_ids=True)
+    ev = E.read_events(client, roles=["analyse", "skole"], start=start, end=end, show_ids=True)
     vol = E.event_volumes(client, roles=["analyse", "skole"], freq=freq, start=start, end=end)
     t = truth[(days.dt.date >= start) & (days.dt.date <= end)].copy()
     if rule == "W":
@@ -320,7 +321,7 @@ def test_volumes_equal_a_brute_force_count(client, truth, freq, rule):
 def test_read_events_masks_ids_and_filters_types(client, truth):
     days = pd.to_datetime(truth["dato"]).dt.date
     day = days.iloc[len(truth) // 3]
-    ev = E.read_events(client, "analyse", start=day, end=day, event_types=["personErOppdatert", "endringINavn"])
+    ev = E.read_events(client, roles="analyse", start=day, end=day, event_types=["personErOppdatert", "endringINavn"])
     want = truth[(days == day) & truth["hendelsetype"].isin(["personErOppdatert", "endringINavn"])]
     assert len(ev) == len(want) > 0
     assert ev["folkeregisteridentifikator"].str.fullmatch(r"\d{6}\*{5}").all()
@@ -330,7 +331,7 @@ def test_read_events_masks_ids_and_filters_types(client, truth):
 def test_uten_hjemmel_alone_by_date_borrows_days_from_a_role_med_hjemmel(client, truth):
     days = pd.to_datetime(truth["dato"]).dt.date
     day = days.iloc[len(truth) // 2]
-    ev = E.read_events(client, "skole", start=day, end=day, show_ids=True)
+    ev = E.read_events(client, roles="skole", start=day, end=day, show_ids=True)
     want = truth[(days == day) & truth["visible_uten"]]
     assert ev["sekvensnummer"].tolist() == want["sekvensnummer"].tolist()
     vol = E.event_volumes(client, roles="skole", start=day, end=day)
@@ -339,18 +340,18 @@ def test_uten_hjemmel_alone_by_date_borrows_days_from_a_role_med_hjemmel(client,
 
 
 def test_event_changes_counts_kinds_of_change_and_suppresses(client, truth):
-    E.sync_events(client, "analyse", start_seq=20_001)
-    raw = E.event_changes(client, "analyse", sample=400, suppress=False, seed=1)
+    E.sync_events(client, role="analyse", start_seq=20_001)
+    raw = E.event_changes(client, role="analyse", sample=400, suppress=False, seed=1)
     assert int(raw["sample"].sum()) == 400
     kinds = set(raw.columns) - {"sample"}
     assert {"registrereNy"} <= kinds <= {"registrereNy", "korrigere", "annullere", "korrigereHistorisk", "(ingen)"}
     assert raw.index.isin(truth["hendelsetype"]).all()
-    shown = E.event_changes(client, "analyse", sample=400, seed=1)
+    shown = E.event_changes(client, role="analyse", sample=400, seed=1)
     small = (raw > 0) & (raw < 5)
     assert (shown[small] == "<5").sum().sum() == small.sum().sum()
-    E.sync_events(client, "skole", start_seq=20_001)
+    E.sync_events(client, role="skole", start_seq=20_001)
     with pytest.raises(InputError, match="med hjemmel"):
-        E.event_changes(client, "skole")
+        E.event_changes(client, role="skole")
 
 
 # ---- bad input before any request -----------------------------------------------------------
@@ -363,9 +364,9 @@ def test_event_changes_counts_kinds_of_change_and_suppresses(client, truth):
 ])
 def test_bad_input_is_refused_before_any_request(client, kw, match):
     with pytest.raises(InputError, match=match):
-        E.read_events(client, "analyse", **kw)
+        E.read_events(client, roles="analyse", **kw)
     with pytest.raises(InputError, match="Unknown role"):
-        E.read_events(client, "ukjent-rolle")
+        E.read_events(client, roles="ukjent-rolle")
     with pytest.raises(InputError, match="day/week/month"):
         E.event_volumes(client, freq="hour")
     assert client.stats.as_dict()["calls"] == 0
@@ -378,8 +379,8 @@ def test_plots_draw_the_volumes(client, truth):
     matplotlib.use("Agg")
     from freg_nb.plots.hendelser import role_lines, stacked_bars, type_week_heatmap
 
-    E.sync_events(client, "analyse", start_seq=10_001, end_seq=14_000)
-    E.sync_events(client, "skole", start_seq=10_001, end_seq=14_000)
+    E.sync_events(client, role="analyse", start_seq=10_001, end_seq=14_000)
+    E.sync_events(client, role="skole", start_seq=10_001, end_seq=14_000)
     vol = E.event_volumes(client, freq="day")
     fig = stacked_bars(vol, role="analyse", top=5)
     ax = fig.axes[0]

@@ -162,8 +162,8 @@ def flows(sandbox, tmp_path_factory, captured_logs):
                                                   foedselsaarTilOgMed=2000, progress=False,
                                                   name="leak", purpose="leak-test")
         freg_nb.export_extract("leak", formats=["parquet", "csv", "xlsx"], client=fc)
-        r.events = read_events(fc, ["analyse", "skole"], progress=False)
-        r.changes = event_changes(fc, "analyse", sample=100)
+        r.events = read_events(fc, roles=["analyse", "skole"], progress=False)
+        r.changes = event_changes(fc, role="analyse", sample=100)
         r.diagnosis = diagnose.run(settings=settings)
         r.shown = [repr(x) for x in (settings, kid_settings, settings.describe(), fc, fc.tokens, fc.auth,
                                      r.lookup, r.diagnosis)] + [r.diagnosis.as_text(), r.diagnosis._repr_html_()]

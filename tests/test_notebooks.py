@@ -61,7 +61,7 @@ def problems_in(executed: Path, secrets: list[str]) -> list[str]:
 
 
 def sandbox_secrets(data_dir: Path) -> list[str]:
-    """The secrets of the sandbox a kernel started with this data folder (config.connect's layout)."""
+    """The secrets of the sandbox a kernel started with this data folder (connect()'s layout)."""
     state = data_dir / "sandbox"
     if not state.exists():
         return []

@@ -75,9 +75,9 @@ def flows(sandbox, tmp_path_factory):
             fc, role="analyse", foedselsaarFraOgMed=1975, foedselsaarTilOgMed=2015, progress=False,
             name="personvern", show_ids=True)
         f.extract_exports = freg_nb.export_extract("personvern", formats=["parquet", "csv", "xlsx"], client=fc)
-        f.events = read_events(fc, "analyse", progress=False)
-        f.events_full = read_events(fc, "analyse", progress=False, show_ids=True)
-        f.changes = event_changes(fc, "analyse", sample=400)
+        f.events = read_events(fc, roles="analyse", progress=False)
+        f.events_full = read_events(fc, roles="analyse", progress=False, show_ids=True)
+        f.changes = event_changes(fc, role="analyse", sample=400)
     finally:
         os.umask(old)
     yield f

@@ -88,7 +88,7 @@ class EventsForm(w.VBox):
 
         p = self.kwargs()
         freq = GRANULARITET[p["granularitet"]]
-        self.events = read_events(self.client, p["roller"], start=p["fra_dato"], end=p["til_dato"],
+        self.events = read_events(self.client, roles=p["roller"], start=p["fra_dato"], end=p["til_dato"],
                                   event_types=p["hendelsetyper"], show_ids=p["vis_fulle_id"])
         vol = event_volumes(self.client, roles=p["roller"], freq=freq, start=p["fra_dato"], end=p["til_dato"],
                             event_types=p["hendelsetyper"])
