@@ -22,9 +22,8 @@ from typing import Any, Callable, Generator
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .config import Secret, Settings
+from .config import Secret, Settings, load_p12
 from .errors import MaskinportenError, clean_text, error_from_response, TokenRejected
 
 __all__ = ["AssertionSigner", "FiksAuth", "TokenProvider", "token_claims"]
@@ -56,11 +55,8 @@ class AssertionSigner:
                                     "FREG_NB_ENV (or MASKINPORTEN_ISSUER).")
         if settings.cert_file:
             password = settings.cert_password.reveal() if settings.cert_password else None
-            if isinstance(password, str):
-                password = password.encode()
             try:
-                key, cert, _chain = pkcs12.load_key_and_certificates(settings.cert_file.read_bytes(),
-                                                                     password or None)
+                key, cert = load_p12(settings.cert_file.read_bytes(), password)
             except Exception:
                 raise MaskinportenError("The business certificate (.p12) could not be opened: check "
                                         "MASKINPORTEN_CERT_FILE and MASKINPORTEN_CERT_PASSWORD.") from None

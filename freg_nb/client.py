@@ -29,7 +29,8 @@ import httpx
 
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
-from .config import Settings, is_loopback_url, is_uuid, new_request_id
+from .codes import PART_NAMES
+from .config import Settings, is_uuid, new_request_id, transport_problems
 from .store import DataDir
 from .errors import (
     ConfigError,
@@ -42,9 +43,10 @@ from .errors import (
     Throttled,
     clean_text,
     error_from_response,
+    retry_after_seconds,
 )
 
-__all__ = ["BULK_MAX", "FeedPage", "FregClient", "KNOWN_PARTS", "RetryPolicy", "ClientStats"]
+__all__ = ["BULK_MAX", "FeedPage", "FregClient", "RetryPolicy", "ClientStats"]
 
 log = logging.getLogger("freg_nb")
 T = TypeVar("T")
@@ -53,16 +55,6 @@ R = TypeVar("R")
 BULK_MAX = 1000
 API_PREFIX = "folkeregister/api/v1"
 
-KNOWN_PARTS = frozenset({
-    "person-basis", "historikk", "identitetsgrunnlag-utvidet", "relasjon-utvidet",
-    "adressebeskyttelse", "bibehold", "bostedsadresse", "brukAvSamiskSpraak", "deltBosted", "doedsfall",
-    "falskIdentitet", "familierelasjon", "foedsel", "foedselINorge", "foreldreansvar",
-    "forholdTilSametingetsValgmanntall", "identifikasjonsnummer", "identitetsgrunnlag", "innflytting",
-    "kjoenn", "kontaktinformasjonForDoedsbo", "legitimasjonsdokument", "navn", "opphold",
-    "oppholdPaaSvalbard", "oppholdsadresse", "postadresse", "postadresseIUtlandet",
-    "preferertKontaktadresse", "sivilstand", "statsborgerskap", "status", "utenlandskPersonidentifikasjon",
-    "utflytting", "utlendingsmyndighetenesIdentifikasjonsnummer", "vergemaalEllerFremtidsfullmakt",
-})
 SEARCH_CRITERIA = frozenset({
     "navn", "kjoenn", "foedselsdato", "foedselsaarFraOgMed", "foedselsaarTilOgMed", "adressenavn",
     "husnummer", "postnummer", "kommunenummer", "fylkesnummer", "inkluderOppholdsadresse",
@@ -97,14 +89,8 @@ class RetryPolicy:
 
     def retry_after(self, headers: Mapping[str, str]) -> float:
         """Seconds to wait after a 429: ``Retry-After`` is in milliseconds (Freg's convention)."""
-        raw = headers.get("Retry-After")
-        try:
-            ms = float(str(raw).strip())
-            if not (ms >= 0 and ms != float("inf")):
-                raise ValueError
-        except (TypeError, ValueError):
-            return self.retry_after_fallback_s
-        return min(ms / 1000.0, self.retry_after_cap_s)
+        seconds = retry_after_seconds(headers)
+        return self.retry_after_fallback_s if seconds is None else min(seconds, self.retry_after_cap_s)
 
 
 @dataclass
@@ -186,12 +172,7 @@ class FregClient:
             problems.append("FIKS_ROLLER: no roles — name at least one: FIKS_ROLLER=skole=<role uuid>")
         if not settings.integration_id or not settings.integration_password:
             problems.append("FIKS_INTEGRASJON_ID / FIKS_INTEGRASJON_PASSORD: missing")
-        if settings.verify is False:
-            for name, url in (("FIKS_BASE_URL", settings.fiks_base_url),
-                              ("MASKINPORTEN_ISSUER", settings.maskinporten_issuer)):
-                if url and not is_loopback_url(url):
-                    problems.append(f"{name}: TLS verification can only be turned off for loopback "
-                                    "hosts (the sandbox) — remove verify=False")
+        problems += transport_problems(settings)  # again: settings may have slipped past (object.__setattr__)
         if problems:
             raise ConfigError(problems)
         self.settings = settings
@@ -297,7 +278,7 @@ class FregClient:
             parts = [parts]
         out = []
         for p in parts:
-            if p not in KNOWN_PARTS:
+            if p not in PART_NAMES:
                 raise InputError(f"Unknown part {clean_text(p, limit=40)!r}. Use person-basis, historikk, "
                                  "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of "
                                  "Folkeregisterperson (e.g. navn, bostedsadresse).")

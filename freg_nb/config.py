@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .net import is_loopback_host
+from .paths import default_data_dir
 
 __all__ = ["ENVIRONMENTS", "Secret", "Settings", "load_settings", "is_loopback_url"]
 
@@ -92,10 +93,20 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 
 
-def _default_data_dir(env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_DATA_HOME") or ""
-    root = Path(base).expanduser() if base and Path(base).expanduser().is_absolute() else Path.home() / ".local" / "share"
-    return root / "freg-nb"
+def transport_problems(settings: "Settings") -> list[str]:
+    """The one TLS rule: verification may only be off, and plain http only used, for loopback hosts
+    (the sandbox). Checked by ``Settings`` and again by ``FregClient``."""
+    problems = []
+    for name, url in (("FIKS_BASE_URL", settings.fiks_base_url), ("MASKINPORTEN_ISSUER", settings.maskinporten_issuer)):
+        if not url or is_loopback_url(url):
+            continue
+        if settings.verify is False:
+            problems.append(f"{name}: TLS verification can only be turned off for loopback "
+                            "hosts (the sandbox) — remove verify=False")
+        if urlsplit(url).scheme == "http":
+            problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) "
+                            "— use https")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ class Settings:
     integration_id: str | None = None
     integration_password: Secret | None = None
     roles: Mapping[str, str] = field(default_factory=dict)
-    data_dir: Path = field(default_factory=lambda: _default_data_dir(os.environ))
+    data_dir: Path = field(default_factory=default_data_dir)
     concurrency: int = DEFAULT_CONCURRENCY
     small_cell: int = DEFAULT_SMALL_CELL
     org_number: str | None = None
@@ -132,16 +143,7 @@ class Settings:
         # Transport rules live here, so every consumer of Settings (FregClient, TokenProvider,
         # the doctor) inherits them: TLS verification may only be off for loopback hosts, and
         # plain http (secrets in clear) is only allowed on loopback.
-        problems = []
-        for name, url in (("FIKS_BASE_URL", self.fiks_base_url), ("MASKINPORTEN_ISSUER", self.maskinporten_issuer)):
-            if not url or is_loopback_url(url):
-                continue
-            if self.verify is False:
-                problems.append(f"{name}: TLS verification can only be turned off for loopback "
-                                "hosts (the sandbox) — remove verify=False")
-            if urlsplit(url).scheme == "http":
-                problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) "
-                                "— use https")
+        problems = transport_problems(self)
         if problems:
             raise ConfigError(problems)
 
@@ -321,9 +323,19 @@ def _check_url(name: str, url: str, problems: list[str]) -> None:
         problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) — use https")
 
 
+def load_p12(data: bytes, password: str | bytes | None) -> tuple[Any, Any]:
+    """The one ``.p12`` loader: ``(private key, certificate)`` of a PKCS#12 file (either may be None).
+    Raises when the file cannot be opened (wrong password, not PKCS#12)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    if isinstance(password, str):
+        password = password.encode()
+    key, cert, _chain = pkcs12.load_key_and_certificates(data, password or None)
+    return key, cert
+
+
 def _check_certificate(path: Path, password: str | None, problems: list[str], now: dt.datetime) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
 
     name = "MASKINPORTEN_CERT_FILE"
     if not path.is_file():
@@ -333,7 +345,7 @@ def _check_certificate(path: Path, password: str | None, problems: list[str], no
         problems.append("MASKINPORTEN_CERT_PASSWORD: missing — set the password of the .p12 file")
         return
     try:
-        key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), password.encode() or None)
+        key, cert = load_p12(path.read_bytes(), password)
     except Exception:
         problems.append(f"{name}={str(path)!r}: the .p12 file could not be opened — the password "
                         "(MASKINPORTEN_CERT_PASSWORD) is wrong or the file is not a PKCS#12 certificate")
@@ -456,7 +468,7 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
     elif require_credentials:
         problems.append("FIKS_ROLLER: missing — name at least one role: FIKS_ROLLER=skole=<role uuid>")
 
-    data_dir = _default_data_dir(env)
+    data_dir = default_data_dir(env)
     raw_dir = env.get("FREG_NB_DATA_DIR", "")
     if raw_dir:
         p = Path(raw_dir).expanduser()

@@ -22,7 +22,7 @@ do next. Titles and advice are bokmål because analysts read them; code stays En
 
 Training scenarios (sandbox only) are switched through the sandbox's loopback admin endpoint,
 so this module never imports the sandbox (it is a separate server): ``select_scenario(name)``,
-``scenarios()``, and ``scenario_picker()`` (a dropdown for notebook 00).
+and ``scenarios()``; the dropdown for notebook 00 is ``widgets.scenario.scenario_picker``.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ from .codes import PART_GROUPS, expand_parts
 from .ids import check_digits
 
 __all__ = ["Check", "Diagnosis", "SERVICES", "PROBE_PARTS", "capability_matrix", "expected_capabilities",
-           "run", "scenarios", "scenario_picker", "select_scenario", "sandbox_environment", "cli_main"]
+           "run", "sandbox_info", "scenarios", "select_scenario", "settings_for", "sandbox_environment", "cli_main"]
 
 # Services as Fiks names them (role set-up) → column labels in the matrix.
 SERVICES: dict[str, str] = {"oppslag": "oppslag", "soek": "søk", "uttrekk": "uttrekk", "hendelser": "hendelser"}
@@ -357,7 +357,7 @@ def _sandbox_url(settings: Settings) -> str:
     return settings.fiks_base_url.rstrip("/")
 
 
-def _sandbox_info(settings: Settings) -> dict | None:
+def sandbox_info(settings: Settings) -> dict | None:
     """The sandbox's /_sandbox/info, or None when not talking to a local sandbox."""
     try:
         url = _sandbox_url(settings)
@@ -368,7 +368,7 @@ def _sandbox_info(settings: Settings) -> dict | None:
         return None
 
 
-def _settings_for(settings: Settings | None) -> Settings:
+def settings_for(settings: Settings | None) -> Settings:
     if settings is not None:
         return settings
     with connect(progress=False) as client:  # starts the in-process sandbox when nothing is configured
@@ -377,7 +377,7 @@ def _settings_for(settings: Settings | None) -> Settings:
 
 def scenarios(settings: Settings | None = None) -> dict[str, str]:
     """The sandbox's training scenarios: name → description (bokmål)."""
-    info = _sandbox_info(_settings_for(settings))
+    info = sandbox_info(settings_for(settings))
     if info is None:
         raise ConfigError(["Treningsscenarier finnes bare i sandkassen (FREG_NB_ENV=sandbox på denne maskinen)."])
     return dict(info.get("scenarios") or {})
@@ -385,7 +385,7 @@ def scenarios(settings: Settings | None = None) -> dict[str, str]:
 
 def select_scenario(name: str, settings: Settings | None = None) -> str:
     """Put the local sandbox into a training scenario; returns its description."""
-    settings = _settings_for(settings)
+    settings = settings_for(settings)
     known = scenarios(settings)
     if name not in known:
         raise ConfigError([f"Ukjent treningsscenario {clean_text(name, limit=40)!r}. Velg ett av: "
@@ -513,7 +513,7 @@ def run(*, scenario: str | None = None, roles: Iterable[str] | None = None,
     if settings is None:
         try:
             if environ is None and env_file is None:
-                settings = _settings_for(None)
+                settings = settings_for(None)
             else:
                 with connect(env_file=env_file, environ=environ, progress=False) as c:
                     settings = c.settings
@@ -550,7 +550,7 @@ def run(*, scenario: str | None = None, roles: Iterable[str] | None = None,
         if not integration.ok:
             return diag
         if expected is None:
-            info = _sandbox_info(settings)
+            info = sandbox_info(settings)
             expected = (info or {}).get("role_setup")
         exp = expected_capabilities({n: expected[n] for n in names if n in expected}) if expected else None
         results = {}
@@ -572,35 +572,7 @@ def run(*, scenario: str | None = None, roles: Iterable[str] | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# Notebook widget and CLI
-
-
-def scenario_picker(settings: Settings | None = None, *, roles: Iterable[str] | None = None):
-    """A dropdown of the sandbox's training scenarios (with their descriptions) and a button that
-    switches the sandbox into the chosen scenario and runs the check again."""
-    import ipywidgets as w
-
-    from .widgets.common import STYLE, WIDE, RunPanel
-
-    settings = _settings_for(settings)
-    if _sandbox_info(settings) is None:
-        return w.HTML("<i>Treningsscenarier finnes bare i den innebygde sandkassen; denne notatboken bruker "
-                      f"miljøet «{html.escape(settings.env)}».</i>")
-    known = scenarios(settings)
-    dropdown = w.Dropdown(options=list(known), value="normal" if "normal" in known else None,
-                          description="Treningsscenario", style=STYLE, layout=WIDE)
-    description = w.HTML()
-
-    def show(_change=None):
-        description.value = f"<i>{html.escape(known.get(dropdown.value, ''))}</i>"
-
-    dropdown.observe(show, names="value")
-    show()
-    panel = RunPanel(lambda: run(scenario=dropdown.value, settings=settings, roles=roles),
-                     label="Bytt og sjekk", icon="stethoscope")
-    box = w.VBox([dropdown, description, panel])
-    box.dropdown, box.panel = dropdown, panel  # for tests and the curious
-    return box
+# Command line
 
 
 def cli_main(args) -> int:

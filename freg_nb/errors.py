@@ -303,7 +303,9 @@ def _is_integration_problem(text: str) -> bool:
     return "integrasjon" in text.lower() or "integration" in text.lower()
 
 
-def _retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a ``Retry-After`` header, which Freg gives in **milliseconds**; None when
+    missing or garbage. The one parser (the client's retry policy uses it too)."""
     if not headers:
         return None
     raw = headers.get("Retry-After") or headers.get("retry-after")
@@ -367,5 +369,5 @@ def error_from_response(
     err = cls(message, status=status, code=info["code"], error_id=info["error_id"],
               reference=info["reference"], server_message=server or None)
     if isinstance(err, Throttled):
-        err.retry_after = _retry_after_seconds(headers)
+        err.retry_after = retry_after_seconds(headers)
     return err

@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from .paths import default_data_dir
+
 __all__ = ["DataDir", "Checkpoint", "default_data_dir", "retention_days", "cli_main"]
 
 DIR_MODE = 0o700
@@ -39,18 +41,6 @@ DEFAULT_RETENTION_DAYS = 30
 _KEEP_BY_DEFAULT = ("sandbox",)  # top-level entries purge leaves alone unless asked
 _AUDIT_FILES = ("audit.log", "audit.salt")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-def default_data_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
-    """``FREG_NB_DATA_DIR``, else ``$XDG_DATA_HOME/freg-nb``, else ``~/.local/share/freg-nb``."""
-    env = os.environ if environ is None else environ
-    explicit = env.get("FREG_NB_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = env.get("XDG_DATA_HOME") or ""
-    if xdg and Path(xdg).expanduser().is_absolute():
-        return Path(xdg).expanduser() / "freg-nb"
-    return Path.home() / ".local" / "share" / "freg-nb"
 
 
 def retention_days(environ: dict[str, str] | None = None) -> int:

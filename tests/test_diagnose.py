@@ -180,7 +180,9 @@ def test_missing_settings_are_reported_as_the_first_failing_step(tmp_path):
 
 def test_scenario_picker_widget_lists_scenarios(sandbox_factory):
     sb = sandbox_factory(persons=300, events=500)
-    box = diagnose.scenario_picker(Settings.for_sandbox(sb))
+    from freg_nb.widgets.scenario import scenario_picker
+
+    box = scenario_picker(Settings.for_sandbox(sb))
     assert list(box.dropdown.options) == list(diagnose.scenarios(Settings.for_sandbox(sb)))
     box.dropdown.value = "ukjent-rolle"
     assert "rollen" in box.children[1].value

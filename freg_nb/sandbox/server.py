@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import sys
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import Path
 
 import uvicorn
 
 from freg_nb.net import is_loopback_host
+from freg_nb.paths import default_data_dir
 from freg_nb.sandbox.app import SandboxState, build_app
 from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
 from freg_nb.sandbox.memory import release_free_memory
@@ -29,14 +28,6 @@ class _QuietDrops(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(m in record.getMessage() for m in _INTENTIONAL)
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("FREG_NB_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "freg-nb"
 
 
 def _state(config: SandboxConfig, data_dir) -> SandboxState:

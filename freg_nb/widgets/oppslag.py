@@ -18,8 +18,7 @@ from typing import Any, Sequence
 import ipywidgets as w
 from IPython.display import HTML, display
 
-from freg_nb.client import KNOWN_PARTS
-from freg_nb.codes import HISTORIKK
+from freg_nb.codes import HISTORIKK, PART_NAMES
 from freg_nb.errors import FregNbError, InputError
 from freg_nb.lookups import LookupResult, lookup_persons, read_ids
 from freg_nb.parts import allowed_parts
@@ -33,7 +32,7 @@ _GROUPS = ("person-basis", "relasjon-utvidet", "identitetsgrunnlag-utvidet")
 
 
 def _part_options(parts: frozenset[str] | None) -> list[str]:
-    names = set(KNOWN_PARTS if parts is None else parts) - {HISTORIKK}
+    names = set(PART_NAMES if parts is None else parts) - {HISTORIKK}
     return [g for g in _GROUPS if g in names] + sorted(names - set(_GROUPS), key=str.lower)
 
 
