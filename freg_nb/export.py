@@ -8,8 +8,9 @@ one sheet per table; Parquet the main table. Callers have already applied the pr
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -76,18 +77,28 @@ def export_tables(store: "DataDir", stem: str, sheets: Mapping[str, pd.DataFrame
     return out
 
 
-def export_extract(extract: "str | pd.DataFrame", *, formats: Sequence[str] | str = ("parquet", "csv"),
-                   show_ids: bool = False, client: "FregClient | None" = None) -> dict[str, Path]:
+def export_extract(client: "FregClient | None" = None, extract: "str | pd.DataFrame | None" = None, /, *,
+                   formats: Sequence[str] | str = ("parquet", "csv"), show_ids: bool = False,
+                   **deprecated: Any) -> dict[str, Path]:
     """Export a finished extract to files in the private data folder: ``extracts/<name>/eksport/``.
 
     ``extract`` is the extract's name or the DataFrame ``read_*_extract`` returned. The export is
     made from the stored Parquet; identifiers are masked unless ``show_ids=True``, and persons
     with protected addresses have every address value — municipality included — blanked
     (``privacy.drop_protected_addresses``). ``formats``: any of ``parquet``, ``csv``, ``xlsx``.
-    Returns ``{format: path}``.
+    Returns ``{format: path}``. CSV is ``;``-separated UTF-8 with BOM (Excel with Norwegian settings).
+    The 0.1 shape ``export_extract(extract, client=fc)`` still works with a ``DeprecationWarning``.
 
-    >>> paths = freg_nb.export_extract("femaaringer-0301", formats=["csv", "xlsx"])  # doctest: +SKIP
+    >>> paths = freg_nb.export_extract(fc, "femaaringer-0301", formats=["csv", "xlsx"])  # doctest: +SKIP
     """
+    if isinstance(client, (str, pd.DataFrame)):      # the 0.1 shape: the extract first, client= last
+        warnings.warn("export_extract(extract, client=…) is deprecated: call export_extract(client, extract, …)",
+                      DeprecationWarning, stacklevel=2)
+        client, extract = deprecated.pop("client", None), client
+    if deprecated:
+        raise TypeError(f"export_extract() got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
+    if extract is None:
+        raise InputError("export_extract: name the extract (or pass the DataFrame read_*_extract returned).")
     if isinstance(extract, pd.DataFrame):
         info = extract.attrs.get("uttrekk") or {}
         name = info.get("navn")

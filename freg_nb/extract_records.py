@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import shutil
+import warnings
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ._connect import resolve_client
@@ -114,7 +115,7 @@ def describe_spec(spec: Mapping[str, Any]) -> str:
     return f"{what}, role {spec.get('role')}" + (f", parts {parts}" if parts else "")
 
 
-def list_extracts(*, client: Any = None) -> "pd.DataFrame":
+def list_extracts(client: "FregClient | None" = None) -> "pd.DataFrame":
     """The extracts recorded in the private data folder, one row each (newest first).
 
     Columns: ``navn``, ``type``, ``rolle``, ``status``, ``bestilt``, ``batcher``, ``identifikatorer``,
@@ -140,13 +141,22 @@ def list_extracts(*, client: Any = None) -> "pd.DataFrame":
     return df.sort_values("bestilt", ascending=False, na_position="last", ignore_index=True)
 
 
-def discard_extract(name: str, *, client: Any = None) -> bool:
+def discard_extract(client: "FregClient | None" = None, name: str | None = None, /, **deprecated: Any) -> bool:
     """Delete a recorded extract (its state, batches, raw answers and Parquet) from the data folder.
 
     Use it to start an extract over, or to stop counting an abandoned job toward the local limit
     of 10 running jobs. Returns whether anything was deleted. The job itself cannot be cancelled
-    at Freg; it expires there on its own.
+    at Freg; it expires there on its own. (The 0.1 shape ``discard_extract(name, client=fc)`` still
+    works with a ``DeprecationWarning``.)
     """
+    if isinstance(client, str):                       # the 0.1 shape: the name first, client= last
+        warnings.warn("discard_extract(name, client=…) is deprecated: call discard_extract(client, name)",
+                      DeprecationWarning, stacklevel=2)
+        client, name = deprecated.pop("client", None), client
+    if deprecated:
+        raise TypeError(f"discard_extract() got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
+    if name is None:
+        raise InputError("discard_extract: name the extract to delete.")
     client = resolve_client(client)
     folder = store_of(client).resolve(f"extracts/{check_name(name)}")
     if not folder.exists():

@@ -173,7 +173,7 @@ class _Run:
                 raise InputError(
                     f"An extract named {self.name!r} already exists in the data folder with other criteria "
                     f"({describe_spec(st.get('spec') or {})}). Choose another name, or remove the old one "
-                    f"with freg_nb.discard_extract({self.name!r}) to start over.")
+                    f"with freg_nb.discard_extract(client, {self.name!r}) to start over.")
             return st
         st = {"version": STATE_VERSION, "name": self.name, "kind": self.kind, "role": self.role,
               "spec": self.spec, "status": "new", "created_at": now_iso(), "job_id": None,
@@ -198,7 +198,7 @@ class _Run:
                 f"{total} extract jobs ordered from this data folder are not finished: {names}. Freg allows at "
                 f"most {MAX_RUNNING_JOBS} running extract jobs per organisation, so no new job was ordered "
                 "(nothing was sent). Finish one by running it again with the same name (reading it to the end "
-                "releases the job), or remove abandoned ones with freg_nb.discard_extract(name); "
+                "releases the job), or remove abandoned ones with freg_nb.discard_extract(client, name); "
                 "freg_nb.list_extracts() shows them all.")
 
     def _order(self) -> None:
@@ -569,14 +569,14 @@ def _finish(run: _Run) -> None:
             raise ExtractError(
                 f"Extract {run.name!r} does not add up: the batches held {ids_total} identifiers, but the stored "
                 f"answers hold {rows} persons and {n_err} per-person errors ({rows + n_err}). Nothing was "
-                f"written as the result. Remove it with freg_nb.discard_extract({run.name!r}) and order it again; "
+                f"written as the result. Remove it with freg_nb.discard_extract(client, {run.name!r}) and order it again; "
                 "if it happens again, report it (it means answers were lost or repeated).")
         if distinct + no_id != rows:
             st["status"] = "failed"
             raise ExtractError(
                 f"Extract {run.name!r}: {rows - distinct - no_id} person(s) appear more than once in the answers "
                 "(Freg returned an identifier in more than one batch). Nothing was written as the result; "
-                f"remove it with freg_nb.discard_extract({run.name!r}) and order it again.")
+                f"remove it with freg_nb.discard_extract(client, {run.name!r}) and order it again.")
         tmp = run.store.temp_path(target)
         duck.copy_to_parquet(con, "SELECT * FROM persons ORDER BY foedselsEllerDNummer", tmp)
         run.store.commit_temp(tmp, target)

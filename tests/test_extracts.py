@@ -121,7 +121,7 @@ def test_state_and_parquet_are_private_and_recorded(sb, fc, tmp_path):
     assert state["rows"] == state["ids_total"] == sum(b["ids"] for b in state["batches"])
     for p in folder.rglob("*"):
         assert (p.stat().st_mode & 0o777) == (0o700 if p.is_dir() else 0o600), p
-    listed = freg_nb.list_extracts(client=fc)
+    listed = freg_nb.list_extracts(fc)
     assert listed.loc[0, "navn"] == "oslo" and listed.loc[0, "status"] == "done" and not listed.loc[0, "kjorer"]
 
 
@@ -189,7 +189,7 @@ def test_same_name_with_other_criteria_is_refused_before_any_request(sb, fc):
     with pytest.raises(InputError, match="already exists.*discard_extract"):
         freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="oslo")
     assert freg_calls(sb) == before
-    assert freg_nb.discard_extract("oslo", client=fc)
+    assert freg_nb.discard_extract(fc, "oslo")
     freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="oslo", poll_interval=0.05)
 
 
@@ -228,7 +228,7 @@ def test_local_guard_refuses_an_11th_job_before_sending_anything(own_sb, tmp_pat
             freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=1940 + k,
                                           name=f"del-{k}", progress=False, poll_interval=0.05,
                                           on_batch=lambda p: (_ for _ in ()).throw(Stop()))
-    assert freg_nb.list_extracts(client=fc)["kjorer"].sum() == 10
+    assert freg_nb.list_extracts(fc)["kjorer"].sum() == 10
     before = freg_calls(sb)
     with pytest.raises(ExtractError, match="10 extract jobs .* not finished.*nothing was sent"):
         freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="nummer-11")
@@ -250,7 +250,7 @@ def test_freg_429_for_the_11th_job_gives_a_clear_error(own_sb, tmp_path):
     assert e.value.status == 429
     state = json.loads((fc.settings.data_dir / "extracts" / "for-mange" / "state.json").read_text())
     assert state["job_id"] is None  # nothing was ordered, nothing counts as running
-    assert not freg_nb.list_extracts(client=fc)["kjorer"].any()
+    assert not freg_nb.list_extracts(fc)["kjorer"].any()
 
 
 # ---- criteria validation -----------------------------------------------------------------
@@ -425,7 +425,7 @@ def test_export_blanks_protected_addresses_and_masks_ids(sb, fc):
                                        name="alle", progress=False, poll_interval=0.05, show_ids=True)
     protected = set(df.loc[df["adressebeskyttet"].fillna(False).astype(bool), "foedselsEllerDNummer"])
     assert protected, "the sandbox population has persons with address protection"
-    paths = freg_nb.export_extract(df, formats=["csv", "xlsx", "parquet"], client=fc)
+    paths = freg_nb.export_extract(fc, df, formats=["csv", "xlsx", "parquet"])
     for fmt, path in paths.items():
         assert (path.stat().st_mode & 0o777) == 0o600
         out = {"csv": lambda p: pd.read_csv(p, dtype=str, sep=";", encoding="utf-8-sig"), "xlsx": lambda p: pd.read_excel(p, dtype=str),

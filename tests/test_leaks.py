@@ -161,7 +161,7 @@ def flows(sandbox, tmp_path_factory, captured_logs):
         r.extract = freg_nb.read_tailored_extract(fc, role="analyse", foedselsaarFraOgMed=1990,
                                                   foedselsaarTilOgMed=2000, progress=False,
                                                   name="leak", purpose="leak-test")
-        freg_nb.export_extract("leak", formats=["parquet", "csv", "xlsx"], client=fc)
+        freg_nb.export_extract(fc, "leak", formats=["parquet", "csv", "xlsx"])
         r.events = read_events(fc, roles=["analyse", "skole"], progress=False)
         r.changes = event_changes(fc, role="analyse", sample=100)
         r.diagnosis = diagnose.run(settings=settings)

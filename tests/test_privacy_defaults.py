@@ -74,7 +74,7 @@ def flows(sandbox, tmp_path_factory):
         f.extract_full = freg_nb.read_tailored_extract(
             fc, role="analyse", foedselsaarFraOgMed=1975, foedselsaarTilOgMed=2015, progress=False,
             name="personvern", show_ids=True)
-        f.extract_exports = freg_nb.export_extract("personvern", formats=["parquet", "csv", "xlsx"], client=fc)
+        f.extract_exports = freg_nb.export_extract(fc, "personvern", formats=["parquet", "csv", "xlsx"])
         f.events = read_events(fc, roles="analyse", progress=False)
         f.events_full = read_events(fc, roles="analyse", progress=False, show_ids=True)
         f.changes = event_changes(fc, role="analyse", sample=400)
