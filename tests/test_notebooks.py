@@ -82,13 +82,28 @@ def execute(path: Path, tmp_path: Path, monkeypatch, **parameters) -> Path:
     return run.executed
 
 
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory):
+    """Each notebook executed once per test run with its default parameters; every test that
+    inspects a default run shares that output. ``executed_notebook(path) -> executed .ipynb``."""
+    done: dict[Path, Path] = {}
+
+    def get(path: Path) -> Path:
+        if path not in done:
+            with pytest.MonkeyPatch.context() as mp:
+                done[path] = execute(path, tmp_path_factory.mktemp(path.stem), mp)
+        return done[path]
+
+    return get
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_without_errors(path: Path, tmp_path, monkeypatch):
-    execute(path, tmp_path, monkeypatch)
+def test_notebook_runs_without_errors(path: Path, executed_notebook):
+    executed_notebook(path)
 
 
-def test_kom_i_gang_shows_checks_matrix_and_scenarios(tmp_path, monkeypatch):
-    executed = execute(REPO / "notebooks" / "00_kom_i_gang.ipynb", tmp_path, monkeypatch)
+def test_kom_i_gang_shows_checks_matrix_and_scenarios(executed_notebook):
+    executed = executed_notebook(REPO / "notebooks" / "00_kom_i_gang.ipynb")
     text = "\n".join(output_texts(executed))
     assert "Alt virker." in text
     assert "Maskinporten gir token" in text and "Fiks godtar token og integrasjon" in text
