@@ -1,7 +1,8 @@
 """Shared fixtures: a running sandbox (session-wide) and a factory for sandboxes with their own config.
 
 Both use one private data folder per test session, so the sandbox's PKI (test CA, business
-certificate, keys) is generated once and reused.
+certificate, keys) is generated once and reused. ``sandbox_client`` and ``FAST_RETRY`` are the one
+client factory and the one fast retry policy the test files share (``from conftest import …``).
 """
 from __future__ import annotations
 
@@ -9,8 +10,28 @@ from pathlib import Path
 
 import pytest
 
+from freg_nb import FregClient, RetryPolicy, Settings
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+
+FAST_RETRY = RetryPolicy(max_attempts=4, max_total_s=10, backoff_base_s=0.001, backoff_cap_s=0.01,
+                         retry_after_fallback_s=0.05, retry_after_cap_s=0.1)
+"""Retries that give up quickly: tests inject faults and must not wait seconds for them."""
+
+
+def sandbox_client(sb, data_dir: Path | None = None, *, cls=FregClient, key: str = "x5c",
+                   concurrency: int | None = None, **kw) -> FregClient:
+    """A client of sandbox ``sb`` (its own ``data_dir`` when given), fast retries, no progress bars.
+    ``kw`` are FregClient options (``retry``, ``sleep``, ``transport`` …) or Settings overrides."""
+    client_kw = {k: kw.pop(k) for k in ("retry", "sleep", "transport", "progress") if k in kw}
+    client_kw.setdefault("retry", FAST_RETRY)
+    client_kw.setdefault("progress", False)
+    if data_dir is not None:
+        kw["data_dir"] = data_dir
+    if concurrency is not None:
+        kw["concurrency"] = concurrency
+    return cls(Settings.for_sandbox(sb, key=key, **kw), **client_kw)
 
 
 @pytest.fixture(scope="session")

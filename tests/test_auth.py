@@ -16,15 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from freg_nb import (
-    AssertionSigner, FregClient, IntegrationRejected, MaskinportenError, RetryPolicy, Settings, TokenProvider,
+    AssertionSigner, FregClient, IntegrationRejected, MaskinportenError, Settings, TokenProvider,
     TokenRejected, token_claims,
 )
 
-FAST = RetryPolicy(max_attempts=3, max_total_s=5, backoff_base_s=0.01, backoff_cap_s=0.02)
-
-
-def client(sb, *, key="x5c", **overrides) -> FregClient:
-    return FregClient(Settings.for_sandbox(sb, key=key, **overrides), retry=FAST, progress=False)
+from conftest import FAST_RETRY as FAST, sandbox_client as client  # noqa: E402
 
 
 def issued(sb) -> int:

@@ -27,7 +27,7 @@ PW = "canary-integration-pw-7781"
 ID1, ID2 = "03851598730", "41819077906"  # Skatteetaten's synthetic test numbers
 BASE = "https://fiks.example.test"
 PREFIX = f"/folkeregister/api/v1/{ROLE}/"
-FAST = RetryPolicy(max_attempts=4, max_total_s=5, backoff_base_s=0.001, backoff_cap_s=0.002)
+from conftest import FAST_RETRY as FAST, sandbox_client  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -362,12 +362,6 @@ def test_errors_module_used_for_http_errors(key_settings):
 
 
 # --------------------------------------------------------------------------- against the sandbox
-def sandbox_client(sb, **kw):
-    kw.setdefault("retry", FAST)
-    kw.setdefault("progress", False)
-    return FregClient(Settings.for_sandbox(sb), **kw)
-
-
 def test_sandbox_429_waits_milliseconds(sandbox_factory):
     sb = sandbox_factory()
     sb.set_faults(rate_429=0.5, retry_after_ms=150, seed=3)

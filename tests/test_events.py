@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,9 @@ import pytest
 from freg_nb import events as E
 from freg_nb.feed import PAGE_SIZE
 from freg_nb.client import FregClient
-from freg_nb.config import Settings
 from freg_nb.errors import AccessDenied, InputError
+
+from conftest import sandbox_client  # noqa: E402
 
 OSLO = ZoneInfo("Europe/Oslo")
 REPO = Path(__file__).resolve().parents[1]
@@ -50,8 +51,7 @@ def _no_faults(sb):
 
 
 def make_client(sb, data_dir, cls=FregClient, **kw) -> FregClient:
-    return cls(Settings.for_sandbox(sb, data_dir=data_dir, concurrency=kw.pop("concurrency", 6)),
-               progress=False, **kw)
+    return sandbox_client(sb, data_dir, cls=cls, concurrency=kw.pop("concurrency", 6), retry=kw.pop("retry", None), **kw)
 
 
 @pytest.fixture

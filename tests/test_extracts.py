@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 import warnings
 
@@ -13,11 +12,10 @@ import pandas as pd
 import pytest
 
 import freg_nb
-from freg_nb import ExtractError, FregClient, InputError, RetryPolicy, Settings
+from freg_nb import ExtractError, FregClient, InputError
 from freg_nb.criteria import CriteriaWarning, tailored_criteria
 
-FAST = RetryPolicy(max_attempts=3, max_total_s=10, backoff_base_s=0.01, backoff_cap_s=0.05,
-                   retry_after_fallback_s=0.05, retry_after_cap_s=0.1)
+from conftest import sandbox_client  # noqa: E402
 OSLO = {"personstatustyper": ["bosatt"], "kommunenummer": {"bostedskommunenummer": "0301"}}
 
 
@@ -45,8 +43,7 @@ def own_sb(sandbox_factory):
 
 
 def make_client(sb, tmp_path, **kw) -> FregClient:
-    return FregClient(Settings.for_sandbox(sb, data_dir=tmp_path / "data"), retry=kw.pop("retry", FAST),
-                      progress=False, **kw)
+    return sandbox_client(sb, tmp_path / "data", **kw)
 
 
 @pytest.fixture

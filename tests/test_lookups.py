@@ -12,8 +12,9 @@ import pytest
 from freg_nb import ids as fnr
 from freg_nb import lookups
 from freg_nb.client import FregClient
-from freg_nb.config import Settings
 from freg_nb.errors import AccessDenied, InputError, NotFound, PartNotAllowed
+
+from conftest import sandbox_client  # noqa: E402
 
 BULK = "POST v1/personer/bulkoppslag"
 ELEVEN = re.compile(r"(?<![0-9a-fA-F])\d{11}(?![0-9a-fA-F])")  # not digits inside a hex hash or document id
@@ -21,7 +22,7 @@ ADDRESS_COLS = ["kommunenummer", "adressenavn", "husnummer", "postnummer", "post
 
 
 def _client(sb, data_dir, **kw) -> FregClient:
-    return FregClient(Settings.for_sandbox(sb, data_dir=data_dir), progress=False, **kw)
+    return sandbox_client(sb, data_dir, retry=kw.pop("retry", None), **kw)
 
 
 @pytest.fixture
