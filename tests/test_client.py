@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 import time
 
 import httpx
@@ -27,7 +28,10 @@ PW = "canary-integration-pw-7781"
 ID1, ID2 = "03851598730", "41819077906"  # Skatteetaten's synthetic test numbers
 BASE = "https://fiks.example.test"
 PREFIX = f"/folkeregister/api/v1/{ROLE}/"
-from conftest import FAST_RETRY as FAST, sandbox_client  # noqa: E402
+from conftest import FAST_RETRY, sandbox_client  # noqa: E402
+
+# The shared fast policy, with the production Retry-After fallback and cap (this file tests them).
+FAST = replace(FAST_RETRY, retry_after_fallback_s=1.0, retry_after_cap_s=30.0)
 
 
 @pytest.fixture(scope="module")
