@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import replace
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
