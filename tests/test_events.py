@@ -51,7 +51,8 @@ def _no_faults(sb):
 
 
 def make_client(sb, data_dir, cls=FregClient, **kw) -> FregClient:
-    return sandbox_client(sb, data_dir, cls=cls, concurrency=kw.pop("concurrency", 6), retry=kw.pop("retry", None), **kw)
+    return sandbox_client(sb, data_dir, cls=cls, concurrency=kw.pop("concurrency", 6),
+                          retry=kw.pop("retry", None), **kw)
 
 
 @pytest.fixture

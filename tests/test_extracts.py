@@ -83,7 +83,8 @@ def test_tailored_extract_orders_polls_until_ready_and_stops_at_the_empty_end(sb
     before_status = dict(sb.counters()["status"])
     before = freg_calls(sb)
     seen = []
-    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", show_ids=True, poll_interval=0.05, on_batch=seen.append)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                       show_ids=True, poll_interval=0.05, on_batch=seen.append)
     calls = delta(freg_calls(sb), before)
     not_ready = sb.counters()["status"].get("404", 0) - before_status.get("404", 0)
 
@@ -101,7 +102,8 @@ def test_tailored_extract_orders_polls_until_ready_and_stops_at_the_empty_end(sb
 
 
 def test_finished_extract_is_read_back_without_any_request_and_masked_by_default(sb, fc):
-    first = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
+    first = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                          poll_interval=0.05)
     before = sb.counters()
     again = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo")
     assert sb.counters()["route"] == before["route"]
@@ -133,12 +135,14 @@ def test_interrupted_extract_resumes_from_the_last_completed_batch_without_a_new
 
     before = freg_calls(sb)
     with pytest.raises(Stop):
-        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, on_batch=stop_after_two)
+        freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                      poll_interval=0.05, on_batch=stop_after_two)
     first = delta(freg_calls(sb), before)
     assert first[ORDER] == 1 and first[BULK] == 2
 
     mid = freg_calls(sb)
-    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                       poll_interval=0.05, show_ids=True)
     second = delta(freg_calls(sb), mid)
     n_batches = -(-len(want) // 100)
     assert ORDER not in second                                  # the old job was used
@@ -167,11 +171,13 @@ def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(own_sb, tmp_pat
     sb.config.batch_size = 2_500  # one big batch, fetched in three bulk calls
     monkeypatch.setattr(fc, "bulk_lookup", dying)
     with pytest.raises(freg_nb.RetriesExhausted):
-        freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
+        freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
+                                      name="alle",
                                       progress=False, poll_interval=0.05)
     monkeypatch.setattr(fc, "bulk_lookup", real)
     before = freg_calls(sb)
-    df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"], name="alle",
+    df = freg_nb.read_tailored_extract(fc, role="analyse", personstatustyper=["bosatt", "utflyttet", "doed"],
+                                       name="alle",
                                        progress=False, poll_interval=0.05, show_ids=True)
     again = delta(freg_calls(sb), before)
     assert ids_of(df) == sb2_want
@@ -195,11 +201,13 @@ def test_expired_job_is_ordered_again_and_the_result_is_one_consistent_snapshot(
                          job_ttl_s=1.0)
     with make_client(sb, tmp_path) as fc:
         with pytest.raises(Stop):
-            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, on_batch=lambda p: (_ for _ in ()).throw(Stop()))
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                          poll_interval=0.05, on_batch=lambda p: (_ for _ in ()).throw(Stop()))
         time.sleep(1.2)
         before = freg_calls(sb)
         with pytest.warns(UserWarning, match="expired"):
-            df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05, show_ids=True)
+            df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                               poll_interval=0.05, show_ids=True)
         assert delta(freg_calls(sb), before)[ORDER] == 1
         assert ids_of(df) == expected_ids(sb, OSLO)
 
@@ -209,9 +217,11 @@ def test_waiting_is_bounded_and_a_rerun_goes_on_waiting_for_the_same_job(sandbox
     with make_client(sb, tmp_path) as fc:
         t0 = time.monotonic()
         with pytest.raises(ExtractError, match="not ready after .* run the same call again"):
-            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent", poll_interval=0.1, wait_timeout=0.5)
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent",
+                                          poll_interval=0.1, wait_timeout=0.5)
         assert time.monotonic() - t0 < 2.0
-        df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent", poll_interval=0.1, wait_timeout=10)
+        df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="vent",
+                                           poll_interval=0.1, wait_timeout=10)
         assert freg_calls(sb)[ORDER] == 1
         assert len(df) == len(expected_ids(sb, OSLO))
 
@@ -222,7 +232,8 @@ def test_local_guard_refuses_an_11th_job_before_sending_anything(own_sb, tmp_pat
     sb, fc = own_sb, make_client(own_sb, tmp_path)
     for k in range(10):  # ten extracts left unfinished: their jobs are still running at Freg
         with pytest.raises(Stop):
-            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=1940 + k,
+            freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301",
+                                          foedselsaarFraOgMed=1940 + k,
                                           name=f"del-{k}", progress=False, poll_interval=0.05,
                                           on_batch=lambda p: (_ for _ in ()).throw(Stop()))
     assert freg_nb.list_extracts(fc)["kjorer"].sum() == 10
@@ -233,7 +244,8 @@ def test_local_guard_refuses_an_11th_job_before_sending_anything(own_sb, tmp_pat
     # finishing one releases its job, locally and at Freg: now the 11th goes through
     freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=1940,
                                   name="del-0", progress=False, poll_interval=0.05)
-    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="nummer-11", poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="nummer-11",
+                                       poll_interval=0.05, show_ids=True)
     assert ids_of(df) == expected_ids(sb, {"personstatustyper": ["bosatt"],
                                            "kommunenummer": {"bostedskommunenummer": "1103"}})
 
@@ -353,7 +365,8 @@ def test_criteria_are_normalised_and_an_unknown_municipality_only_warns():
 
 def test_complete_extract_fetches_every_person_by_document_id(sb, fc):
     before = freg_calls(sb)
-    df = freg_nb.read_complete_extract(fc, role="analyse", name="alle", progress=False, poll_interval=0.05, show_ids=True)
+    df = freg_nb.read_complete_extract(fc, role="analyse", name="alle", progress=False, poll_interval=0.05,
+                                       show_ids=True)
     calls = delta(freg_calls(sb), before)
     pop = sb.population
     assert sorted(ids_of(df)) == sorted(pop.identifier(i) for i in range(len(pop)))
@@ -397,7 +410,8 @@ def test_age_pyramid_never_draws_a_suppressed_cell(sb, fc):
     matplotlib.use("Agg")
     from freg_nb.plots.uttrekk import age_pyramid
 
-    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
+    df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
+                                       poll_interval=0.05)
     table = freg_nb.age_pyramid_table(df, band=5)
     assert table["aldersgruppe"].tolist()[0] == "0–4" and table["aldersgruppe"].tolist()[-1] == "90+"
     suppressed = (table[["kvinne", "mann"]] == "<5")
@@ -425,7 +439,8 @@ def test_export_blanks_protected_addresses_and_masks_ids(sb, fc):
     paths = freg_nb.export_extract(fc, df, formats=["csv", "xlsx", "parquet"])
     for fmt, path in paths.items():
         assert (path.stat().st_mode & 0o777) == 0o600
-        out = {"csv": lambda p: pd.read_csv(p, dtype=str, sep=";", encoding="utf-8-sig"), "xlsx": lambda p: pd.read_excel(p, dtype=str),
+        out = {"csv": lambda p: pd.read_csv(p, dtype=str, sep=";", encoding="utf-8-sig"),
+               "xlsx": lambda p: pd.read_excel(p, dtype=str),
                "parquet": pd.read_parquet}[fmt](path)
         assert len(out) == len(df)
         assert out["foedselsEllerDNummer"].astype(str).str.fullmatch(r"\d{6}\*{5}").all(), fmt
