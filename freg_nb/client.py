@@ -30,6 +30,7 @@ import httpx
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .codes import PART_NAMES
+from .progress import Progress
 from .config import Settings, is_uuid, new_request_id, transport_problems
 from .store import DataDir
 from .errors import (
@@ -534,19 +535,14 @@ class FregClient:
         if not items:
             return []
         show = self.progress if progress is None else progress
-        bar = None
-        if show:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(items), desc=desc, unit="kall")
+        bar = Progress(show, desc, len(items), unit="kall")
         pool = self._executor()
         futures: list[Future] = [pool.submit(fn, x) for x in items]
         try:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                if bar is not None:
-                    bar.update(len(done))
+                bar.add(len(done))
                 if not return_exceptions:
                     for f in done:
                         if f.exception() is not None:
@@ -561,8 +557,7 @@ class FregClient:
                 f.cancel()
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
 
 
 def _describe(cause: BaseException) -> str:

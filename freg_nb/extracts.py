@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from . import duck
+from .progress import Progress
 from ._connect import resolve_client
 from .bulk import fetch_bulk
 from .criteria import merge_renamed, tailored_criteria
@@ -113,31 +114,6 @@ class _Waiter:
         self.not_ready += 1
         self._next = min(self._next * 1.6, self.maximum)
         return d
-
-
-class _Bar:
-    """One tqdm.auto bar for the whole extract (persons), with a status text; or nothing."""
-
-    def __init__(self, show: bool, name: str, total: int | None):
-        self._bar = None
-        if show:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, desc=f"Uttrekk {name}", unit=" personer", initial=0)
-
-    def status(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str(text, refresh=True)
-
-    def add(self, n: int, total: int | None = None) -> None:
-        if self._bar is not None:
-            if total is not None:
-                self._bar.total = total
-            self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 class _Run:
@@ -306,7 +282,7 @@ class _Run:
         self.state.pop("restarted_this_run", None)
         started = time.monotonic()
         before = self.client.stats.as_dict()
-        self._bar = _Bar(self.progress, self.name, None)
+        self._bar = Progress(self.progress, f"Uttrekk {self.name}", None, unit=" personer")
         self._bar.add(sum(b["ids"] for b in self.state["batches"]))
         try:
             if not self.state.get("job_id"):

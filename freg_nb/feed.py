@@ -48,6 +48,7 @@ import orjson
 import pandas as pd
 
 from freg_nb import duck
+from freg_nb.progress import Progress
 from freg_nb._compat import keywords_after_client
 from freg_nb.errors import FregNbError, InputError
 from freg_nb.store import DataDir
@@ -432,10 +433,7 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
     assigned: list[tuple[_Page, int, int]] = []
     last_flush = time.monotonic()
     show = getattr(client, "progress", True) if progress is None else progress
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=end_seq - begin + 1, desc=f"hendelser {fs.name}", unit="seq", unit_scale=True)
+    bar = Progress(show, f"hendelser {fs.name}", end_seq - begin + 1, unit="seq", unit_scale=True)
     con = duck.connect(temp_dir=store.subdir("tmp/duckdb"))
     pool = ThreadPoolExecutor(max_workers=conc, thread_name_prefix="freg-nb-feed")
 
@@ -481,8 +479,7 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
                     result.duplicates_dropped += int(np.searchsorted(best.seqs, frontier))
                     assigned.append((best, frontier, hi))
                     done.remove(best)
-                    if bar is not None:
-                        bar.update(hi - frontier + 1)
+                    bar.add(hi - frontier + 1)
                     frontier = hi + 1
                     progressed = True
             # pages left entirely behind the frontier are duplicates
@@ -534,8 +531,7 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
         pool.shutdown(wait=True, cancel_futures=True)
         committer.shutdown(wait=True)
         con.close()
-        if bar is not None:
-            bar.close()
+        bar.close()
         for p in done:
             p.path.unlink(missing_ok=True)
         for f in fs.raw_dir.iterdir():
