@@ -354,8 +354,12 @@ class Population:
              "kommune": categorical(rng, pk, n).astype(np.int16)}
         born_abroad = imm | dnr
         t["cit"] = np.where(born_abroad & ((rng.random(n, dtype=np.float32) < 0.6) | dnr), t["foreign"], -1).astype(np.int16)
-        natur_day = np.where(imm & (t["cit"] < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
-        natur_day[natur_day <= immig] = -1
+        # naturalisation 7-10 years after immigration, on a working day; not yet when that is after the
+        # reference date (never clamped to it: that piled the feed's endringIStatsborgerskap onto one day)
+        u = (hash64(np.arange(n, dtype=np.int64), self.seed * 31 + 7) >> np.uint64(11)).astype(np.float64) / 2.0**53
+        natur_day = (immig + (7 + 3 * u) * YEAR).astype(np.int64)
+        natur_day += -((natur_day + 3) % 7) + (natur_day * 7919 + self.seed) % 5  # a working day of that week
+        natur_day = np.where(imm & (t["cit"] < 0) & (natur_day < ref), natur_day, -1).astype(np.int32)
         t["natur_day"] = natur_day
         # the address a household would have (used through its head): street, number, letter, protection
         t["street"] = (rng.random(n, dtype=np.float32) * self.kommune_streets[t["kommune"]]).astype(np.int16)
