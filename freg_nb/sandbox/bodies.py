@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
+import defusedxml
 import defusedxml.ElementTree as SafeET
 
 __all__ = ["JSON", "XML", "TEXT", "negotiate", "body_type", "read_list", "to_xml", "BodyError"]
@@ -91,7 +92,7 @@ def read_list(raw: bytes, content_type: str | None, field: str):
         return body.get(field) if isinstance(body, dict) else None
     try:
         root = SafeET.fromstring(raw)
-    except (ParseError, SafeET.DefusedXmlException, ValueError):
+    except (ParseError, defusedxml.DefusedXmlException, ValueError):
         raise BodyError(400, "Ugyldig XML i forespørselen (uten Content-Type leses innholdet som XML)") from None
     return [(e.text or "").strip() for e in root.iter() if e.tag.rpartition("}")[2] == field]
 
