@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from . import bulkshapes
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .config import Settings, is_loopback_url, is_uuid, new_request_id
@@ -322,6 +323,8 @@ class FregClient:
         rid = new_request_id()
         what = f"{method} {template} (role {role_name}, request {rid})"
         hdrs = {"Accept": accept, "X-Request-ID": rid, **(headers or {})}
+        if json is not None:  # explicit: Freg reads a POST body without Content-Type as XML
+            hdrs.setdefault("Content-Type", "application/json")
         policy = self.retry
         started = time.monotonic()
         attempt = 0
@@ -440,11 +443,13 @@ class FregClient:
 
     def bulk_archived(self, role: str, document_ids: Sequence[str], *, parts: Sequence[str] | None = None,
                       raw: bool = False) -> Any:
-        """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids)."""
+        """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids). Parsed: ``{"oppslag": [...]}`` with one
+        entry per asked id, read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "document id") for d in self._bulk(document_ids, "document ids")]
         r = self._call(role, "POST", "v1/personer/bulkoppslag/arkiv", params=_part_params(self._parts(parts)),
-                       json={"dokumentidentifikator": docs})
-        return self._body(r, raw)
+                       json={"dokumentidentifikator": docs}, ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
+        return r.content if raw else bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None,
+                                                          docs, bulkshapes.PERSON)
 
     # -- extracts ------------------------------------------------------------------------
     def order_tailored_extract(self, role: str, criteria: Mapping[str, Any]) -> str:
@@ -509,10 +514,13 @@ class FregClient:
         return self._body(r, raw)
 
     def bulk_events(self, role: str, event_ids: Sequence[str], *, raw: bool = False) -> Any:
-        """POST v1/hendelser/bulkoppslag (≤ 1000)."""
+        """POST v1/hendelser/bulkoppslag (≤ 1000). Parsed: ``{"oppslag": [...]}`` with one entry per asked id,
+        read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "event id") for d in self._bulk(event_ids, "event ids")]
-        r = self._call(role, "POST", "v1/hendelser/bulkoppslag", json={"dokumentidentifikator": docs})
-        return self._body(r, raw)
+        r = self._call(role, "POST", "v1/hendelser/bulkoppslag", json={"dokumentidentifikator": docs},
+                       ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
+        return r.content if raw else bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None,
+                                                          docs, bulkshapes.EVENT)
 
     def xsd(self, kind: str, *, role: str | None = None) -> bytes:
         """The XSD for ``personer``, ``hendelser`` or ``feed`` (bytes of XML)."""

@@ -70,6 +70,10 @@ def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET"
     async def endpoint(request: Request):
         counters = state.counters
         counters.add("route", f"{request.method} {path}")
+        if not request.headers.get("accept"):
+            counters.add("missing_header", "Accept")  # Freg then picks JSON or the body's type; a client should say
+        if request.method == "POST" and not request.headers.get("content-type"):
+            counters.add("missing_header", "Content-Type")  # the body is then read as XML
         counters.enter()
         try:
             response = await _serve(request)
