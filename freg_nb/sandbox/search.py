@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import names
-from .population import AKTIV, BOSATT, DOED, INAKTIV, SIVILSTAND, UTFLYTTET, Population
+from .vocab import AKTIV, BOSATT, DOED, INAKTIV, LETTERS, SIVILSTAND, UTFLYTTET
+
+if TYPE_CHECKING:
+    from .population import Population
 
 SEARCH_KEYS = frozenset({
     "navn", "foedselsdato", "kjoenn", "foedselsaarFraOgMed", "foedselsaarTilOgMed", "adressenavn", "husnummer",
@@ -20,9 +24,6 @@ SEARCH_KEYS = frozenset({
 })
 TAILORED_STATUS = {"bosatt": (BOSATT,), "utflyttet": (UTFLYTTET,), "doed": (DOED,), "aktiv": (AKTIV,),
                    "inaktiv": (INAKTIV,)}
-
-
-_LETTERS = ("", "A", "B", "C", "D")
 
 
 def search_date(s: str) -> int:
@@ -143,7 +144,7 @@ def search(pop: Population, **criteria) -> np.ndarray:
                 c.setdefault("husbokstav", found.group(2))
         if "husbokstav" in c:  # "" = the address has no letter (entydigsoek: absence must match too)
             letter = str(c["husbokstav"]).strip().upper()
-            m &= pop.bokstav == (_LETTERS.index(letter) if letter in _LETTERS else -1)
+            m &= pop.bokstav == (LETTERS.index(letter) if letter in LETTERS else -1)
         if "postnummer" in c:
             s = str(c["postnummer"]).strip()
             m &= postnummer_array(pop) == int(s) if s.isdigit() else False

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from freg_nb import ids
-from freg_nb.sandbox.population import CONFIDENTIAL, ELEMENTS, PART_GROUPS, Population
+from freg_nb.sandbox.population import Population
+from freg_nb.sandbox.vocab import CONFIDENTIAL, ELEMENTS, PART_GROUPS
 
 REF = date(2025, 6, 1)
 SPEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "freg-offentlig-med-hjemmel-1.5.openapi.yaml"

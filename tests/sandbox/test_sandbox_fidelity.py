@@ -99,12 +99,14 @@ def test_part_answers_always_carry_identifikasjonsnummer(fiks, person, validate)
 
 
 # ---------------------------------------------------------------- 5 Content-Type and Accept
-def test_post_bodies_are_read_by_their_content_type_xml_by_default(fiks, person):
+def test_post_bodies_are_read_by_their_content_type_xml_by_default(fiks, person, strict_sandbox):
     ident = _ident(person)
+    before = strict_sandbox.counters()["missing_header"].get("Content-Type", 0)
     json_body = b'{"foedselsEllerDNummer": ["%s"]}' % ident.encode()
     url = "v1/personer/bulkoppslag"
     r = fiks.post("barnevern", url, content=json_body, headers={"Content-Type": ""})
     assert r.status_code == 400 and "XML" in r.json()["feilmelding"]  # no Content-Type: read as XML
+    assert strict_sandbox.counters()["missing_header"]["Content-Type"] == before + 1  # and counted
     r = fiks.post("barnevern", url, content=json_body, headers={"Content-Type": "application/xml"})
     assert r.status_code == 400
     xml = f"<bulkoppslag><foedselsEllerDNummer>{ident}</foedselsEllerDNummer></bulkoppslag>".encode()
