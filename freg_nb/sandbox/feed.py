@@ -24,6 +24,7 @@ import threading
 import numpy as np
 
 from ..codes import HENDELSETYPER
+from . import untidy
 from .memory import release_free_memory
 from .mixing import IdCodec, categorical, hash1
 from .persondoc import element_version_at, fmt_ts
@@ -280,7 +281,7 @@ class EventFeed:
             item["entitet"] = _ENTITET_NAME.get(element, element)
             item["entitetsendring"] = change
             items.append(item)
-        return {
+        doc = {
             "dokumentidentifikator": event_id,
             "skjemaversjon": "1.4",
             "hendelse": {
@@ -290,6 +291,13 @@ class EventFeed:
                 "egenskapshendelse": items,
             },
         }
+        if self.pop.untidy and _unit(hash1(seq, self.pop.seed * 5 + 2)) < self.pop.untidy:
+            untidy.event_document(doc, lambda salt: _unit(hash1(seq, self.pop.seed * 5 + 2 + salt)))
+        return doc
+
+
+def _unit(h: int) -> float:
+    return (h >> 11) * (1.0 / (1 << 53))
 
 
 class _FillerPicker:

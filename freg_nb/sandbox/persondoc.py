@@ -9,8 +9,7 @@ current documents, ``historikk`` and archived versions.
 Untidiness copied from the real service: some versions miss metadata fields, ``kilde`` varies
 (``KILDE_DSF``, ``Skatteetaten``, ``""``), ``coAdressenavn``/``bruksenhetsnummer`` can be empty
 strings, a few postal addresses carry extra fields (``saksreferanse``). Beyond the spec, and only
-for the share ``Population.untidy`` of persons: codes in upper case and ``poststed`` as a string,
-as in Skatteetaten's own example answers (``_untidy``).
+for the share ``Population.untidy`` of persons, the deviations real documents show (``untidy.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from . import addresses as A
-from . import names
+from . import names, untidy
 from .mixing import hash1
 from .versions import EPOCH, FREG_START, Ctx, day_str, fmt_midnight, fmt_ts, full, reg, version
 from .vocab import (
@@ -446,25 +445,11 @@ def render(pop: Population, i: int, elements, *, med_hjemmel: bool, historikk: b
             continue
         doc[name] = vs[0] if name in _SINGLE else vs
     if pop.untidy and ctx.u(_UNTIDY_SALT) < pop.untidy:
-        _untidy(doc)
+        untidy.person_document(doc, lambda salt: ctx.u(_UNTIDY_SALT + salt))
     return doc
 
 
 _UNTIDY_SALT = 990
-
-
-def _untidy(doc: dict) -> None:
-    """Deviations from the spec that Skatteetaten's own answers show (the reference example
-    skatteetaten-person-oppslag.json): address grading codes in upper case (``UGRADERT``) and a
-    ``postadresseIFrittFormat`` whose ``poststed`` is a bare string instead of a Poststed object."""
-    for name in ADDRESS_ELEMENTS:
-        versions = doc.get(name)
-        for v in versions if isinstance(versions, list) else [versions] if versions else []:
-            if isinstance(v.get("adressegradering"), str):
-                v["adressegradering"] = v["adressegradering"].upper()
-            fritt = v.get("postadresseIFrittFormat")
-            if fritt and isinstance(fritt.get("poststed"), dict):
-                v["postadresseIFrittFormat"] = dict(fritt, poststed=fritt["poststed"].get("poststedsnavn", ""))
 
 
 def version_starts(pop: Population, i: int) -> list[int]:

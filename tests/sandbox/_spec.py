@@ -51,6 +51,7 @@ def validator(shared_reference):
         if name == P + "Folkeregisterperson":
             assert set(instance) <= person_props, set(instance) - person_props
     check.errors_of = errors_of
+    check.person_props = person_props
     return check
 
 
