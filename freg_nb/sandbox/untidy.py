@@ -20,7 +20,11 @@ from __future__ import annotations
 
 from .vocab import ADDRESS_ELEMENTS
 
-__all__ = ["person_document", "event_document", "PERSON_KINDS"]
+__all__ = ["person_document", "event_document", "event_type", "PERSON_KINDS", "OLD_TYPE", "OLD_TYPE_OF"]
+
+OLD_TYPE = "endringIAnnenIdentifikasjon"  # an event type of older documents, no longer in the official list
+# the official types that took its place: an untidy event of these shows the old type instead
+OLD_TYPE_OF = frozenset({"endringIUtenlandskPersonidentifikasjon", "endringILegitimasjonsdokument"})
 
 PERSON_KINDS = ("upper-case code", "poststed as text", "no adressegradering", "older schema")
 
@@ -76,13 +80,18 @@ def _lines(post: dict) -> list[str] | None:
     return None
 
 
+def event_type(official: str) -> str:
+    """The type an untidy event shows (feed and document alike): the old one for its successors."""
+    return OLD_TYPE if official in OLD_TYPE_OF else official
+
+
 def event_document(doc: dict, draw) -> None:
     """Make a DokumentForHendelse untidy in place, as older event documents are (see the module docstring)."""
     doc["skjemaversjon"] = "1.0"
     h = doc["hendelse"]
     items = h.get("egenskapshendelse") or []
-    if draw(1) < 0.3:
-        h["hendelsestype"] = "endringIAnnenIdentifikasjon"
+    if event_type(h["hendelsestype"]) == OLD_TYPE:
+        h["hendelsestype"] = OLD_TYPE
         change = items[0]["entitetsendring"] if items else "registrereNy"
         item = {"entitet": "annenIdentifikasjon", "entitetsendring": change}
         if change != "annullere":

@@ -139,7 +139,7 @@ def test_default_sandbox_deviates_only_as_skatteetatens_own_answers_do(sandbox_f
     assert "annenIdentifikasjon" not in ex["skatteetaten-hendelsesdokument-annullering.json"]["hendelse"][
         "egenskapshendelse"][0]
 
-    sb = sandbox_factory(persons=20_000)
+    sb = sandbox_factory(persons=20_000, events=20_000)
     assert sb.config.untidy > 0
     fiks, pop = Fiks(sb), sb.population
     kinds, untidy_docs = set(), 0
