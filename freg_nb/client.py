@@ -28,6 +28,7 @@ from urllib.parse import quote
 import httpx
 
 from . import bulkshapes
+from .criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .config import Settings, is_loopback_url, is_uuid, new_request_id
@@ -420,14 +421,15 @@ class FregClient:
         return self._body(r, raw)
 
     def search(self, role: str, *, raw: bool = False, **criteria: Any) -> Any:
-        """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits)."""
-        params = self._criteria(criteria, SEARCH_CRITERIA, "search")
+        """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits). ``foedselsdato`` may be
+        a date or text in a common form; it is sent as Freg's ``YYYYMMDD``."""
+        params = self._criteria(_search_date(criteria), SEARCH_CRITERIA, "search")
         return self._body(self._call(role, "GET", "v1/personer/soek", params=params), raw)
 
     def unique_search(self, role: str, *, parts: Sequence[str] | None = None, raw: bool = False,
                       **criteria: Any) -> Any:
         """GET v1/personer/entydigsoek: exactly one person (a qualifying combination is needed)."""
-        params = self._criteria(criteria, UNIQUE_SEARCH_CRITERIA, "unique search")
+        params = self._criteria(_search_date(criteria), UNIQUE_SEARCH_CRITERIA, "unique search")
         if "identifikasjonsnummer" in params:
             params["identifikasjonsnummer"] = self._ident(params["identifikasjonsnummer"])
         params.update(_part_params(self._parts(parts)) or {})
@@ -589,6 +591,14 @@ def _describe(cause: BaseException) -> str:
             s += f", feilreferanse {cause.reference}"
         return s
     return clean_text(cause, limit=200)
+
+
+def _search_date(criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """The criteria with ``foedselsdato`` as ``YYYYMMDD`` (soek/entydigsoek take no other form)."""
+    out = dict(criteria)
+    if out.get("foedselsdato") is not None:
+        out["foedselsdato"] = birth_date(out["foedselsdato"])
+    return out
 
 
 def _part_params(parts: list[str] | None) -> dict[str, Any] | None:
