@@ -448,10 +448,18 @@ class FregClient:
         """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids). Parsed: ``{"oppslag": [...]}`` with one
         entry per asked id, read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "document id") for d in self._bulk(document_ids, "document ids")]
-        r = self._call(role, "POST", "v1/personer/bulkoppslag/arkiv", params=_part_params(self._parts(parts)),
-                       json={"dokumentidentifikator": docs}, ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
-        return r.content if raw else bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None,
-                                                          docs, bulkshapes.PERSON)
+        return self._bulk_documents(role, "v1/personer/bulkoppslag/arkiv", docs, bulkshapes.PERSON, raw,
+                                    params=_part_params(self._parts(parts)))
+
+    def _bulk_documents(self, role: str, template: str, docs: list[str], key: str, raw: bool,
+                        params: Mapping[str, Any] | None = None) -> Any:
+        """POST a ``dokumentidentifikator`` list; parsed, one entry per asked id from either answer shape (a lone
+        unknown id may be answered 404 in the spec's shape: reported as that id's error)."""
+        r = self._call(role, "POST", template, params=params, json={"dokumentidentifikator": docs},
+                       ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
+        if raw:
+            return r.content
+        return bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None, docs, key)
 
     # -- extracts ------------------------------------------------------------------------
     def order_tailored_extract(self, role: str, criteria: Mapping[str, Any]) -> str:
@@ -519,10 +527,7 @@ class FregClient:
         """POST v1/hendelser/bulkoppslag (≤ 1000). Parsed: ``{"oppslag": [...]}`` with one entry per asked id,
         read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "event id") for d in self._bulk(event_ids, "event ids")]
-        r = self._call(role, "POST", "v1/hendelser/bulkoppslag", json={"dokumentidentifikator": docs},
-                       ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
-        return r.content if raw else bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None,
-                                                          docs, bulkshapes.EVENT)
+        return self._bulk_documents(role, "v1/hendelser/bulkoppslag", docs, bulkshapes.EVENT, raw)
 
     def xsd(self, kind: str, *, role: str | None = None) -> bytes:
         """The XSD for ``personer``, ``hendelser`` or ``feed`` (bytes of XML)."""
