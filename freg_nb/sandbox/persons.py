@@ -160,14 +160,12 @@ async def unique_search(ctx: Ctx):
             criteria["husbokstav"] = ""  # "Bokstav eller fravær av den må stemme med personens adresse"
         if fonetisk is not None:
             criteria["soekFonetisk"] = fonetisk
-        hits = [int(i) for i in pop.search(**criteria)] if criteria.keys() - {"inkluderDoede",
-                                                                                "inkluderOppholdsadresse"} else None
+        hits = [int(i) for i in pop.search(**criteria)]  # a qualifying combination has a non-identifying one
     except (BadInput, TypeError, ValueError) as e:
         return _bad(e)
     if ident is not None:
-        i = pop.index_of(ident)
-        hits = [] if i is None else [h for h in (hits if hits is not None else [i]) if h == i]
-    hits = [h for h in hits or [] if _matches_ids(ctx, h, q)]
+        hits = [h for h in hits if h == pop.index_of(ident)]
+    hits = [h for h in hits if _matches_ids(ctx, h, q)]
     if not hits:
         return freg_not_found("Ukjent person", "FREG-PERSON-404")
     if len(hits) > 1:
