@@ -26,8 +26,8 @@ class SandboxConfig:
     events: int = 200_000
     span_days: int = 730
     reference_date: date | None = None
-    untidy: float = 0.02                # share of persons whose documents deviate from the spec the way
-    #                                     Skatteetaten's own answers do (upper-case codes, poststed as text)
+    untidy: float = 0.02                # share of persons (and event documents) that deviate from the spec the
+    #                                     way the documents in examples/ do (see untidy.py)
     batch_size: int = 5000              # identifiers per extract batch (Freg's service page: up to 100 000)
     bulk_archived_shape: str = "wrapper"  # POST personer/bulkoppslag/arkiv: "wrapper" | "spec" (see persons.py)
     bulk_events_shape: str = "spec"       # POST hendelser/bulkoppslag: "spec" | "wrapper"
