@@ -108,6 +108,10 @@ _MP_HINTS = {
 }
 
 
+TOKEN_ATTEMPTS = 4       # token calls per grant (Maskinporten's 5xx/429/dropped connections are retried)
+TOKEN_BACKOFF_S = 0.25   # first wait; doubled each retry, at most 2 s
+
+
 @dataclass(frozen=True)
 class _Token:
     value: Secret
@@ -135,6 +139,7 @@ class TokenProvider:
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self.grants = 0  # grants made (for stats and tests)
+        self.token_retries = 0  # token calls repeated after a dropped connection, 429 or 5xx
 
     def __repr__(self) -> str:
         return f"TokenProvider(client_id={self._settings.client_id!r}, grants={self.grants})"
@@ -165,16 +170,28 @@ class TokenProvider:
                 self._token = None
 
     def _fetch(self) -> _Token:
+        """One grant; a dropped connection, 429 or 5xx from Maskinporten is retried (each attempt signs a
+        new assertion, so a grant is never reused) with a short exponential backoff."""
         if self._signer is None:
             self._signer = AssertionSigner.from_settings(self._settings)
         endpoint = self._settings.token_endpoint
-        try:
-            response = self._http.post(endpoint, data={"grant_type": GRANT_TYPE,
-                                                       "assertion": self._signer.assertion()},
-                                       headers={"Accept": "application/json"})
-        except httpx.TransportError as e:
-            raise MaskinportenError(f"Could not reach Maskinporten at {endpoint} ({type(e).__name__}). "
-                                    "Check the network/proxy and MASKINPORTEN_ISSUER.") from None
+        for attempt in range(TOKEN_ATTEMPTS):
+            if attempt:
+                self.token_retries += 1
+                time.sleep(min(TOKEN_BACKOFF_S * 2 ** (attempt - 1), 2.0))
+            try:
+                response = self._http.post(endpoint, data={"grant_type": GRANT_TYPE,
+                                                           "assertion": self._signer.assertion()},
+                                           headers={"Accept": "application/json",
+                                                    "Content-Type": "application/x-www-form-urlencoded"})
+            except httpx.TransportError as e:
+                if attempt + 1 < TOKEN_ATTEMPTS:
+                    continue
+                raise MaskinportenError(f"Could not reach Maskinporten at {endpoint} ({type(e).__name__}). "
+                                        "Check the network/proxy and MASKINPORTEN_ISSUER.") from None
+            if (response.status_code == 429 or response.status_code >= 500) and attempt + 1 < TOKEN_ATTEMPTS:
+                continue
+            break
         self.grants += 1
         if response.status_code != 200:
             raise _maskinporten_error(response)

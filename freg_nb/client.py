@@ -27,6 +27,8 @@ from urllib.parse import quote
 
 import httpx
 
+from . import bulkshapes
+from .search_criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .codes import PART_NAMES
@@ -318,6 +320,8 @@ class FregClient:
         rid = new_request_id()
         what = f"{method} {template} (role {role_name}, request {rid})"
         hdrs = {"Accept": accept, "X-Request-ID": rid, **(headers or {})}
+        if json is not None:  # explicit: Freg reads a POST body without Content-Type as XML
+            hdrs.setdefault("Content-Type", "application/json")
         policy = self.retry
         started = time.monotonic()
         attempt = 0
@@ -413,14 +417,15 @@ class FregClient:
         return self._body(r, raw)
 
     def search(self, role: str, *, raw: bool = False, **criteria: Any) -> Any:
-        """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits)."""
-        params = self._criteria(criteria, SEARCH_CRITERIA, "search")
+        """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits). ``foedselsdato`` may be
+        a date or text in a common form; it is sent as Freg's ``YYYYMMDD``."""
+        params = self._criteria(_search_date(criteria), SEARCH_CRITERIA, "search")
         return self._body(self._call(role, "GET", "v1/personer/soek", params=params), raw)
 
     def unique_search(self, role: str, *, parts: Sequence[str] | None = None, raw: bool = False,
                       **criteria: Any) -> Any:
         """GET v1/personer/entydigsoek: exactly one person (a qualifying combination is needed)."""
-        params = self._criteria(criteria, UNIQUE_SEARCH_CRITERIA, "unique search")
+        params = self._criteria(_search_date(criteria), UNIQUE_SEARCH_CRITERIA, "unique search")
         if "identifikasjonsnummer" in params:
             params["identifikasjonsnummer"] = self._ident(params["identifikasjonsnummer"])
         params.update(_part_params(self._parts(parts)) or {})
@@ -436,11 +441,21 @@ class FregClient:
 
     def bulk_archived(self, role: str, document_ids: Sequence[str], *, parts: Sequence[str] | None = None,
                       raw: bool = False) -> Any:
-        """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids)."""
+        """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids). Parsed: ``{"oppslag": [...]}`` with one
+        entry per asked id, read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "document id") for d in self._bulk(document_ids, "document ids")]
-        r = self._call(role, "POST", "v1/personer/bulkoppslag/arkiv", params=_part_params(self._parts(parts)),
-                       json={"dokumentidentifikator": docs})
-        return self._body(r, raw)
+        return self._bulk_documents(role, "v1/personer/bulkoppslag/arkiv", docs, bulkshapes.PERSON, raw,
+                                    params=_part_params(self._parts(parts)))
+
+    def _bulk_documents(self, role: str, template: str, docs: list[str], key: str, raw: bool,
+                        params: Mapping[str, Any] | None = None) -> Any:
+        """POST a ``dokumentidentifikator`` list; parsed, one entry per asked id from either answer shape (a lone
+        unknown id may be answered 404 in the spec's shape: reported as that id's error)."""
+        r = self._call(role, "POST", template, params=params, json={"dokumentidentifikator": docs},
+                       ok=frozenset({404}) if len(docs) == 1 and not raw else frozenset())
+        if raw:
+            return r.content
+        return bulkshapes.reconcile(self._body(r, False) if r.status_code == 200 else None, docs, key)
 
     # -- extracts ------------------------------------------------------------------------
     def order_tailored_extract(self, role: str, criteria: Mapping[str, Any]) -> str:
@@ -505,10 +520,10 @@ class FregClient:
         return self._body(r, raw)
 
     def bulk_events(self, role: str, event_ids: Sequence[str], *, raw: bool = False) -> Any:
-        """POST v1/hendelser/bulkoppslag (≤ 1000)."""
+        """POST v1/hendelser/bulkoppslag (≤ 1000). Parsed: ``{"oppslag": [...]}`` with one entry per asked id,
+        read from either answer shape (``bulkshapes.reconcile``)."""
         docs = [_nonempty(d, "event id") for d in self._bulk(event_ids, "event ids")]
-        r = self._call(role, "POST", "v1/hendelser/bulkoppslag", json={"dokumentidentifikator": docs})
-        return self._body(r, raw)
+        return self._bulk_documents(role, "v1/hendelser/bulkoppslag", docs, bulkshapes.EVENT, raw)
 
     def xsd(self, kind: str, *, role: str | None = None) -> bytes:
         """The XSD for ``personer``, ``hendelser`` or ``feed`` (bytes of XML)."""
@@ -571,6 +586,14 @@ def _describe(cause: BaseException) -> str:
             s += f", feilreferanse {cause.reference}"
         return s
     return clean_text(cause, limit=200)
+
+
+def _search_date(criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """The criteria with ``foedselsdato`` as ``YYYYMMDD`` (soek/entydigsoek take no other form)."""
+    out = dict(criteria)
+    if out.get("foedselsdato") is not None:
+        out["foedselsdato"] = birth_date(out["foedselsdato"])
+    return out
 
 
 def _part_params(parts: list[str] | None) -> dict[str, Any] | None:

@@ -93,7 +93,7 @@ OPS = [
     (lambda c: c.search("skole", navn="Ola", kommunenummer="0301", inkluderDoede=False), "GET",
      "v1/personer/soek", "navn=Ola&kommunenummer=0301&inkluderDoede=false", None, {"treff": []}),
     (lambda c: c.unique_search("skole", navn="Ola", foedselsdato="1990-01-01", parts=["navn"]), "GET",
-     "v1/personer/entydigsoek", "navn=Ola&foedselsdato=1990-01-01&part=navn", None, {}),
+     "v1/personer/entydigsoek", "navn=Ola&foedselsdato=19900101&part=navn", None, {}),
     (lambda c: c.archived_person("barnevern", "doc-1/x"), "GET", "v1/personer/arkiv/doc-1%2Fx", "", None, {}),
     (lambda c: c.bulk_archived("barnevern", ["d1", "d2"]), "POST", "v1/personer/bulkoppslag/arkiv", "",
      {"dokumentidentifikator": ["d1", "d2"]}, {"oppslag": []}),

@@ -152,11 +152,14 @@ def test_unique_search_finds_one_person_or_explains(sandbox, client):
     ident = pop.identifier(42)
     one = lookups.lookup_person(client, ident, role="barnevern", show_ids=True).persons.iloc[0]
     name = f"{one['fornavn']} {one['etternavn']}"
+    # API-NOTES §6: without an identifying parameter, all of navn, foedselsdato, adressenavn and husnummer
+    husnummer = f"{one['husnummer']}{'' if pd.isna(one['husbokstav']) else one['husbokstav']}"
     res = lookups.find_person(client, role="barnevern", navn=name, foedselsdato=str(one["foedselsdato"]),
-                              show_ids=True)
+                              adressenavn=one["adressenavn"], husnummer=husnummer, show_ids=True)
     assert res.ids == [ident] and len(res.persons) == 1
     with pytest.raises(NotFound, match="no single person"):
-        lookups.find_person(client, role="barnevern", navn="Finnes Ikke Noensinne", foedselsdato="1901-01-01")
+        lookups.find_person(client, role="barnevern", navn="Finnes Ikke Noensinne", foedselsdato="1901-01-01",
+                            adressenavn="Ingensteds", husnummer="1")
     with pytest.raises(InputError):
         lookups.find_person(client, role="barnevern", postnummer="0370")
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from freg_nb.sandbox import events, extracts, persons
+from freg_nb.sandbox.bodies import JSON, TEXT, XML
 from freg_nb.sandbox.counters import Counters
 from freg_nb.sandbox.faults import SCENARIOS, FaultPlan, Faults, scenario_faults
 from freg_nb.sandbox.fiks import fiks_route
@@ -113,21 +114,24 @@ def _routes(s: SandboxState) -> list[Route]:
     P = persons
     return [
         fiks_route(s, "v1/personer/soek", P.search, service="soek"),
-        fiks_route(s, "v1/personer/entydigsoek", P.unique_search, service="soek", parts=True),
-        fiks_route(s, "v1/personer/xsd", events.xsd("personer"), service=None, produces="application/xml"),
+        fiks_route(s, "v1/personer/entydigsoek", P.unique_search, service="soek", parts=True,
+                   xml_root="folkeregisterperson"),
+        fiks_route(s, "v1/personer/xsd", events.xsd("personer"), service=None, offers=(XML,)),
         fiks_route(s, "v1/personer/bulkoppslag/arkiv", P.bulk_archived, service="oppslag", methods=("POST",),
                    parts=True, hjemmel_only=True),
         fiks_route(s, "v1/personer/bulkoppslag", P.bulk_persons, service="oppslag", methods=("POST",), parts=True),
         fiks_route(s, "v1/personer/arkiv/{dokumentidentifikator}", P.get_archived, service="oppslag", parts=True,
                    hjemmel_only=True),
-        fiks_route(s, "v1/personer/{personidentifikator}", P.get_person, service="oppslag", parts=True),
+        fiks_route(s, "v1/personer/{personidentifikator}", P.get_person, service="oppslag", parts=True,
+                   xml_root="folkeregisterperson"),
         fiks_route(s, "v1/uttrekk/tilpasset", extracts.order_tailored, service="uttrekk", methods=("POST",)),
         fiks_route(s, "v1/uttrekk/komplett", extracts.order_complete, service="uttrekk", hjemmel_only=True),
         fiks_route(s, "v1/uttrekk/{jobbid}/batch/{batchnr}", extracts.get_batch, service="uttrekk"),
         fiks_route(s, "v1/hendelser/feed", events.feed_page, service="hendelser"),
-        fiks_route(s, "v1/hendelser/siste/sekvensnummer", events.latest_sequence, service="hendelser"),
-        fiks_route(s, "v1/hendelser/xsd", events.xsd("hendelser"), service=None, produces="application/xml"),
-        fiks_route(s, "v1/hendelser/feedxsd", events.xsd("feed"), service=None, produces="application/xml"),
+        fiks_route(s, "v1/hendelser/siste/sekvensnummer", events.latest_sequence, service="hendelser",
+                   offers=(JSON, XML, TEXT)),
+        fiks_route(s, "v1/hendelser/xsd", events.xsd("hendelser"), service=None, offers=(XML,)),
+        fiks_route(s, "v1/hendelser/feedxsd", events.xsd("feed"), service=None, offers=(XML,)),
         fiks_route(s, "v1/hendelser/bulkoppslag", events.bulk_events, service="hendelser", methods=("POST",),
                    hjemmel_only=True),
         fiks_route(s, "v1/hendelser/{hendelsesidentifikator}", events.get_event, service="hendelser",

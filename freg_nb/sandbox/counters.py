@@ -6,7 +6,7 @@ from collections import Counter
 
 __all__ = ["Counters"]
 
-_KINDS = ("route", "status", "role", "tokens_issued", "grants_rejected", "faults")
+_KINDS = ("route", "status", "role", "tokens_issued", "grants_rejected", "faults", "missing_header")
 
 
 class Counters:

@@ -6,8 +6,9 @@ import hashlib
 
 from starlette.responses import Response
 
+from freg_nb.sandbox.bodies import TEXT
 from freg_nb.sandbox.fiks import Ctx
-from freg_nb.sandbox.persons import BadInput, read_id_list
+from freg_nb.sandbox.persons import BadInput, bulk_answer, read_id_list
 from freg_nb.sandbox.responses import freg_error, freg_not_found, json_response
 
 __all__ = ["feed_page", "latest_sequence", "get_event", "bulk_events", "xsd"]
@@ -29,7 +30,10 @@ async def feed_page(ctx: Ctx):
 
 
 async def latest_sequence(ctx: Ctx):
-    return json_response({"sekvensnummer": ctx.state.latest(med_hjemmel=ctx.role.hjemmel)})
+    latest = ctx.state.latest(med_hjemmel=ctx.role.hjemmel)
+    if ctx.answer_type == TEXT:  # the spec and Skatteetaten's 2022 notice: a bare integer
+        return Response(str(latest), media_type=TEXT)
+    return json_response({"sekvensnummer": latest})
 
 
 async def get_event(ctx: Ctx):
@@ -40,13 +44,15 @@ async def get_event(ctx: Ctx):
 
 
 async def bulk_events(ctx: Ctx):
-    """Answer: a JSON array of DokumentForHendelse for the known ids (unknown ids are left out)."""
+    """Answer shape per ``SandboxConfig.bulk_events_shape`` (see persons.bulk_archived): "spec" (DokumentForHendelse;
+    several ids: a list, unknown ids left out) or "wrapper" (one entry per asked id)."""
     try:
         ids = await read_id_list(ctx, "dokumentidentifikator")
     except BadInput as e:
-        return freg_error(400, "FREG-400", str(e))
+        return freg_error(e.status, "FREG-400", str(e))
     feed = ctx.state.feed
-    return json_response([d for d in (feed.event_document(i) for i in ids) if d is not None])
+    return bulk_answer(ctx.state.config.bulk_events_shape, [(i, feed.event_document(i)) for i in ids],
+                       "dokumentForHendelse", "Ukjent hendelsesidentifikator")
 
 
 _XSD = """<?xml version="1.0" encoding="UTF-8"?>

@@ -74,6 +74,19 @@ class Jobs:
         return job if job is not None and time.monotonic() < job.expires_at else None
 
 
+def lenient(body):
+    """A tailored order as Freg's Java service reads it: ``null`` means absent, a year may be a JSON number."""
+    if not isinstance(body, dict):
+        return body
+    out = {k: v for k, v in body.items() if v is not None}
+    for y in YEARS:
+        if isinstance(out.get(y), int) and not isinstance(out[y], bool):
+            out[y] = f"{out[y]:04d}"
+    if isinstance(out.get("kommunenummer"), dict):
+        out["kommunenummer"] = {k: v for k, v in out["kommunenummer"].items() if v is not None}
+    return out
+
+
 def validate_tailored(body) -> list[str]:
     """Problems with a TilpassetUttrekkJobbRequest (empty when valid)."""
     if not isinstance(body, dict):
@@ -108,8 +121,11 @@ def validate_tailored(body) -> list[str]:
 
 
 def _job_limit(state):
+    """429 in the UttrekkJobbResponse shape, with ``Retry-After`` in milliseconds as every Freg 429."""
+    ms = int(state.faults.retry_after_ms)
     return json_response({"feilmelding": f"Maks antall samtidige uttrekksjobber ({state.config.max_jobs}) for "
-                                         "organisasjonen er nådd. Les ferdig eller vent på at en jobb utløper."}, 429)
+                                         "organisasjonen er nådd. Les ferdig eller vent på at en jobb utløper. "
+                                         f"Vent i minimum {ms} ms før nytt kall."}, 429, {"Retry-After": str(ms)})
 
 
 async def order_tailored(ctx: Ctx):
@@ -117,6 +133,8 @@ async def order_tailored(ctx: Ctx):
         body = orjson.loads(await ctx.request.body())
     except orjson.JSONDecodeError:
         body = None
+    if not ctx.state.faults.strict_tailored:
+        body = lenient(body)
     problems = validate_tailored(body)
     if problems:
         return freg_error(400, "FREG-UTTREKK-400", "; ".join(problems))
@@ -158,7 +176,7 @@ async def get_batch(ctx: Ctx):
     job = ctx.state.jobs.get(job_id)
     if job is None or job.org != ctx.org:
         return json_response({"feilmelding": f"Jobb med jobbid {job_id} eksisterer ikke"}, 410)
-    if time.monotonic() < job.ready_at:
+    if time.monotonic() < job.ready_at:  # the spec: UttrekkDataResponse with feilmelding
         return json_response({"feilmelding": f"Jobb med jobbid {job_id} er enda ikke ferdig, og batch {n} "
                                              "finnes ikke"}, 404)
     if n >= job.batches:

@@ -28,6 +28,7 @@ class Faults:
     include_maskinporten: bool = False  # apply random faults to /maskinporten/ too
     token_lifetime_s: int | None = None         # overrides SandboxConfig.token_lifetime_s
     extract_ready_after_s: float | None = None  # overrides SandboxConfig.extract_ready_after_s
+    strict_tailored: bool = False     # refuse null criteria and numeric years in tailored orders (Freg reads both)
     # scenario flags (state bent for training)
     integration_password_rotated: bool = False  # the client's configured password no longer matches
     integration_org_mismatch: bool = False      # the integration is authorised for another org

@@ -24,8 +24,9 @@ import threading
 import numpy as np
 
 from ..codes import HENDELSETYPER
+from . import untidy
 from .memory import release_free_memory
-from .mixing import IdCodec, categorical, hash1
+from .mixing import IdCodec, categorical, hash1, unit
 from .persondoc import element_version_at, fmt_ts
 from .population import Population
 
@@ -38,6 +39,7 @@ CONFIDENTIAL_TYPES = frozenset({
     "endringIAdressebeskyttelse", "endringIUtenlandskPersonidentifikasjon",
     "endringIUtlendingsmyndighetenesIdentifikasjonsnummer", "endringIBrukAvSamiskSpraak",
     "endringISametingetsValgmanntall", "endringIOpphold", "endringILegitimasjonsdokument",
+    untidy.OLD_TYPE,  # annenIdentifikasjon: foreign identification, like its successors
 })
 
 # population change kind -> hendelsetype
@@ -217,8 +219,12 @@ class EventFeed:
         return int(self._person[seq - 1])
 
     def type_of(self, seq: int) -> str:
+        """The event's hendelsetype as the feed shows it (an untidy event of a newer type: the old one)."""
         self._build()
-        return TYPES[int(self._type[seq - 1])]
+        ty = TYPES[int(self._type[seq - 1])]
+        if self.pop.untidy and self._untidy_draw([seq], 0)[0] < self.pop.untidy:
+            return untidy.event_type(ty)
+        return ty
 
     def document_ids_at(self, seq: int, indices=None) -> list[str]:
         """Persondokument ids valid at feed sequence ``seq`` (a complete extract "at feedsekvensnr"):
@@ -249,11 +255,19 @@ class EventFeed:
         # the page's document ids in one vectorised pass (the same ids as encode() one by one)
         event_docs = self._codec.encode_many(rows + 1, np.zeros(len(rows), np.int64)).tolist()
         person_docs = pop.document_ids_for(persons, ts)
+        names = [TYPES[ty] for ty in self._type[rows].tolist()]
+        if pop.untidy:  # an old event document's type shows in the feed too (skatteetaten-hendelser-feed.json)
+            for k in np.flatnonzero(self._untidy_draw(rows + 1, 0) < pop.untidy).tolist():
+                names[k] = untidy.event_type(names[k])
         return [{"sekvensnummer": s, "hendelse": {
-                    "folkeregisteridentifikator": ident, "hendelsetype": TYPES[ty], "hendelsesdokument": e,
+                    "folkeregisteridentifikator": ident, "hendelsetype": ty, "hendelsesdokument": e,
                     "persondokument": d, "ajourholdstidspunkt": fmt_ts(t)}}
-                for s, ident, ty, e, d, t in zip((rows + 1).tolist(), idents, self._type[rows].tolist(),
-                                                 event_docs, person_docs, ts.tolist())]
+                for s, ident, ty, e, d, t in zip((rows + 1).tolist(), idents, names, event_docs, person_docs,
+                                                 ts.tolist())]
+
+    def _untidy_draw(self, seqs: np.ndarray, salt: int) -> np.ndarray:
+        """Uniform numbers per event (sequence number) for its untidiness; salt 0 decides whether it is untidy."""
+        return unit(np.asarray(seqs, np.int64), self.pop.seed * 5 + 2 + salt)
 
     def event_document(self, event_id: str) -> dict | None:
         """The Hendelsedokument (DokumentForHendelse) for a hendelsesdokument id, or None."""
@@ -280,7 +294,7 @@ class EventFeed:
             item["entitet"] = _ENTITET_NAME.get(element, element)
             item["entitetsendring"] = change
             items.append(item)
-        return {
+        doc = {
             "dokumentidentifikator": event_id,
             "skjemaversjon": "1.4",
             "hendelse": {
@@ -290,6 +304,9 @@ class EventFeed:
                 "egenskapshendelse": items,
             },
         }
+        if self.pop.untidy and self._untidy_draw([seq], 0)[0] < self.pop.untidy:
+            untidy.event_document(doc, lambda salt: float(self._untidy_draw([seq], salt)[0]))
+        return doc
 
 
 class _FillerPicker:

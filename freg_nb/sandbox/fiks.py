@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.routing import Route
 
+from starlette.responses import Response
+
+from freg_nb.sandbox.bodies import JSON, XML, negotiate, to_xml
 from freg_nb.sandbox.responses import DroppedResponse, fiks_error, freg_error, kode_melding
 from freg_nb.sandbox.roles import PartCheck, Role
 
-__all__ = ["Ctx", "fiks_route", "PREFIX", "accepts"]
+__all__ = ["Ctx", "fiks_route", "PREFIX"]
 
 PREFIX = "/folkeregister/api/v1/{rolleId}/"
 TOKEN_MESSAGE = "Klarte ikke å validere access_token"
@@ -28,24 +31,7 @@ class Ctx:
     role: Role
     org: str
     parts: PartCheck | None
-
-
-def accepts(header: str | None, produces: str) -> bool:
-    """Whether an Accept header admits ``produces`` (type/subtype), honouring wildcards and q=0."""
-    if not header or not header.strip():
-        return True
-    main = produces.split("/")[0]
-    for item in header.split(","):
-        media, *params = [p.strip() for p in item.split(";")]
-        q = next((p.split("=", 1)[1] for p in params if p.startswith("q=")), "1")
-        try:
-            if float(q) <= 0:
-                continue
-        except ValueError:
-            continue
-        if media in ("*/*", produces, f"{main}/*"):
-            return True
-    return False
+    answer_type: str = JSON  # the negotiated answer media type (bodies.negotiate)
 
 
 def _integration_failed(path: str, integration_id: str):
@@ -77,13 +63,17 @@ def authenticate(state, request: Request):
 
 
 def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET",), parts: bool = False,
-               hjemmel_only: bool = False, produces: str = "application/json") -> Route:
+               hjemmel_only: bool = False, offers: tuple[str, ...] = (JSON, XML), xml_root: str = "svar") -> Route:
     """A Route for the Freg operation at ``v1/...`` ``path`` behind the Fiks checks."""
     template = PREFIX + path
 
     async def endpoint(request: Request):
         counters = state.counters
         counters.add("route", f"{request.method} {path}")
+        if not request.headers.get("accept"):
+            counters.add("missing_header", "Accept")  # Freg then picks JSON or the body's type; a client should say
+        if request.method == "POST" and not request.headers.get("content-type"):
+            counters.add("missing_header", "Content-Type")  # the body is then read as XML
         counters.enter()
         try:
             response = await _serve(request)
@@ -120,9 +110,11 @@ def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET"
         if service and service not in role.services:
             return fiks_error(403, rpath, f"Rollen {role.id} har ikke tilgang til tjenesten {service}",
                               "MANGLER_TILGANG_TIL_TJENESTE")
-        if not accepts(request.headers.get("accept"), produces):
-            return freg_error(406, "FREG-406", f"Kan ikke levere innhold av typen {request.headers.get('accept')}; "
-                              f"tjenesten leverer {produces}")
+        answer_type = negotiate(request.headers.get("accept"), offers,
+                                request.headers.get("content-type") if request.method == "POST" else None)
+        if answer_type is None:
+            return kode_melding(406, "FREG-406", f"Kan ikke levere innhold av typen {request.headers.get('accept')}; "
+                                f"tjenesten leverer {', '.join(offers)}")
         check = None
         if parts:
             requested = request.query_params.getlist("part")
@@ -136,6 +128,11 @@ def fiks_route(state, path: str, handler, *, service: str | None, methods=("GET"
         if hjemmel_only and not role.hjemmel:
             return freg_error(403, "FREG-403", "Tjenesten er bare tilgjengelig for rettighetspakker med hjemmel")
         await state.population_ready()
-        return await handler(Ctx(state, request, role, org, check))
+        response = await handler(Ctx(state, request, role, org, check, answer_type))
+        if answer_type == XML and response.media_type == JSON and response.status_code == 200:
+            import orjson
+            return Response(to_xml(orjson.loads(response.body), xml_root), headers={
+                k: v for k, v in response.headers.items() if k.lower() == "etag"}, media_type=XML)
+        return response
 
     return Route(template, endpoint, methods=list(methods), name=path)

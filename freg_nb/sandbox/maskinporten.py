@@ -3,11 +3,15 @@
 The assertion is verified as Digdir does: RS256 signature against the ``x5c`` business certificate
 (which must chain to the sandbox's test CA and be valid now) or against the key registered under
 ``kid``; ``aud`` = issuer; ``iss`` = a known client id; ``scope`` granted to the client;
-``exp - iat`` at most 120 s; not expired, ``iat`` not in the future; ``jti`` not replayed.
-Errors: 400 ``{"error", "error_description"}``. Access tokens are RS256 JWTs carrying ``consumer``.
+``exp - iat`` at most 120 s; not expired, ``iat`` not in the future; ``jti`` (recommended, not required)
+not replayed; no claim beyond the registered JWT claims and the ones Digdir documents (Digdir: undocumented
+claims make the grant fail; ``nbf`` is a registered claim and accepted). Errors: 400 ``{"error",
+"error_description"}`` with Digdir's descriptions (API-NOTES §7). Access tokens are RS256 JWTs carrying
+``consumer``. With ``Faults.include_maskinporten`` the random faults (429/5xx/dropped) hit the token endpoint too.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import threading
@@ -23,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from freg_nb.sandbox.pki import org_number_of
+from freg_nb.sandbox.responses import DroppedResponse
 
 __all__ = ["Maskinporten", "GrantError", "SCOPE"]
 
@@ -30,6 +35,10 @@ SCOPE = "ks:fiks"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME_S = 120
 SKEW_S = 10
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})  # RFC 7519 §4.1
+DIGDIR_CLAIMS = frozenset({"scope", "resource", "iss_onbehalfof", "consumer_org", "authorization_details"})
+INVALID_ASSERTION = "Invalid assertion. Client authentication failed."
+INVALID_CERTIFICATE = "Invalid assertion. The JWT is signed with an invalid certificate."
 
 
 class GrantError(Exception):
@@ -83,6 +92,17 @@ class Maskinporten:
         return self.state.json({"keys": [jwk]})
 
     async def token(self, request: Request) -> Response:
+        delay, fault = self.state.plan.draw(maskinporten=True)
+        if delay:
+            await asyncio.sleep(delay)
+        if fault:
+            self.state.counters.add("faults", f"maskinporten-{fault}")
+            if fault == "drop":
+                return DroppedResponse()
+            headers = {"Retry-After": str(int(self.state.faults.retry_after_ms) // 1000 or 1)} if fault == "429" else None
+            return self.state.json({"error": "temporarily_unavailable" if fault != "500" else "server_error",
+                                    "error_description": "Maskinporten kunne ikke behandle forespørselen nå"},
+                                   int(fault), headers)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         form = {}
         if ctype == "application/x-www-form-urlencoded":
@@ -122,20 +142,23 @@ class Maskinporten:
             raise GrantError("invalid_grant", "Invalid assertion. Missing x5c or kid in JWT header", "no_key")
         try:
             claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=self.issuer, leeway=SKEW_S,
-                                options={"require": ["aud", "iss", "exp", "iat", "jti"]})
+                                options={"require": ["aud", "iss", "exp", "iat"]})
         except jwt.InvalidSignatureError:
             raise GrantError("invalid_grant", "Invalid assertion. Signature could not be verified", "signature") from None
         except jwt.ExpiredSignatureError:
             raise GrantError("invalid_grant", "Invalid assertion. The jwt has expired", "expired") from None
         except jwt.InvalidAudienceError:
-            raise GrantError("invalid_grant", f"Invalid assertion. Invalid audience. Expected {self.issuer}",
-                             "audience") from None
+            raise GrantError("invalid_grant", "Invalid assertion. Invalid JWT claim aud", "audience") from None
         except jwt.ImmatureSignatureError:
             raise GrantError("invalid_grant", "Invalid assertion. iat is in the future", "iat_future") from None
         except jwt.MissingRequiredClaimError as e:
             raise GrantError("invalid_grant", f"Invalid assertion. Missing claim: {e.claim}", "missing_claim") from None
         except jwt.PyJWTError:
             raise GrantError("invalid_grant", "Invalid assertion. Could not verify JWT", "invalid") from None
+        unknown = sorted(set(claims) - REGISTERED_CLAIMS - DIGDIR_CLAIMS)
+        if unknown:
+            raise GrantError("invalid_grant", f"Invalid assertion. Unknown JWT claim(s): {', '.join(unknown)}",
+                             "unknown_claim")
         now = time.time()
         if claims["iat"] > now + SKEW_S:
             raise GrantError("invalid_grant", "Invalid assertion. iat is in the future", "iat_future")
@@ -143,20 +166,22 @@ class Maskinporten:
             raise GrantError("invalid_grant", "Invalid assertion. exp - iat must be at most 120 seconds", "lifetime")
         client = self.clients.get(str(claims["iss"]))
         if client is None or (key_client is not None and key_client != client.client_id):
-            raise GrantError("invalid_client", f"Invalid client: {claims['iss']}", "unknown_client")
+            raise GrantError("invalid_client", INVALID_ASSERTION, "unknown_client")
         requested = str(claims.get("scope") or "").split()
         granted = set() if faults.scope_missing else client.scopes
         if not requested:
             raise GrantError("invalid_scope", "Missing scope in JWT", "scope_missing")
         if SCOPE not in requested or not set(requested) <= granted:
             missing = sorted(set(requested) - granted) or [SCOPE]
-            raise GrantError("invalid_scope", f"Invalid scope(s): {' '.join(missing)} (client lacks access)",
+            raise GrantError("invalid_scope", "Token request contains invalid scopes for client: " + " ".join(missing),
                              "scope_not_granted")
         with self._lock:
             self._jti = {j: e for j, e in self._jti.items() if e > now - SKEW_S}
-            if claims["jti"] in self._jti:
-                raise GrantError("invalid_grant", "Invalid assertion. jti has already been used", "jti_replay")
-            self._jti[claims["jti"]] = float(claims["exp"])
+            jti = claims.get("jti")
+            if jti is not None and jti in self._jti:
+                raise GrantError("invalid_grant", "Invalid assertion. Grant is used before", "jti_replay")
+            if jti is not None:
+                self._jti[jti] = float(claims["exp"])
         return self._issue(client, org or client.org_number, " ".join(requested), client_amr)
 
     def _certificate_key(self, x5c, treat_as_expired: bool):
@@ -167,12 +192,10 @@ class Maskinporten:
         try:
             cert.verify_directly_issued_by(self.state.pki.ca_cert)
         except Exception:
-            raise GrantError("invalid_grant", "Invalid assertion. Client certificate is not issued by a trusted CA",
-                             "untrusted_ca") from None
+            raise GrantError("invalid_grant", INVALID_CERTIFICATE, "untrusted_ca") from None
         now = dt.datetime.now(dt.timezone.utc)
         if treat_as_expired or not (cert.not_valid_before_utc <= now <= cert.not_valid_after_utc):
-            raise GrantError("invalid_grant", "Invalid assertion. Client certificate is expired or not yet valid",
-                             "certificate_expired")
+            raise GrantError("invalid_grant", INVALID_CERTIFICATE, "certificate_expired")
         org = org_number_of(cert)
         if org is None:
             raise GrantError("invalid_grant", "Invalid assertion. No organization number in certificate",

@@ -100,6 +100,8 @@ _PHON = [(re.compile(p), r) for p, r in (
 def phonetic(word: str) -> str:
     """A crude Norwegian phonetic key: upper case, vowels after the first letter dropped,
     common spelling variants merged, doubled letters collapsed ("KUBBESTOL" ~ "KUBESTOHL")."""
+    # Written by hand: PyPI has no maintained Norwegian phonetic algorithm (jellyfish/phonetics give English
+    # Soundex/Metaphone, fonetika's Swedish Soundex does not merge Norwegian spellings such as AA/Å, KJ/SJ, TH/T).
     w = word.upper()
     w = w.replace("H", "") if len(w) > 1 and not w.startswith("H") else w
     for pat, rep in _PHON:

@@ -21,30 +21,20 @@ from datetime import date, datetime, timezone
 import numpy as np
 
 from .. import ids
-from ..codes import ELEMENTS, PART_GROUPS, PART_NAMES, SIVILSTANDSTYPER
 from ..kommuner import kommune_dict
-from . import names
+from . import names, persondoc
+from . import search as _search
 from .mixing import IdCodec, categorical, hash1, hash64
+from .vocab import (
+    AKTIV, BOSATT, CHANGE_KINDS, DOED, ELEMENTS, ENKE, FORSVUNNET, GIFT, IKKEBOSATT, INAKTIV, OPPHOERT,
+    PART_GROUPS, PART_NAMES, SIVILSTAND, SKILT, STATUS, UGIFT, UOPPGITT, UTFLYTTET,
+)
 
 __all__ = ["Population", "STATUS", "SIVILSTAND", "PART_GROUPS", "PART_NAMES", "ELEMENTS"]
 
 EPOCH = date(1970, 1, 1)
 MIN_SIZE = 10
 YEAR = 365.25
-STATUS = ("bosatt", "utflyttet", "doed", "inaktiv", "aktiv", "opphoert", "forsvunnet", "ikkeBosatt")
-BOSATT, UTFLYTTET, DOED, INAKTIV, AKTIV, OPPHOERT, FORSVUNNET, IKKEBOSATT = range(8)
-SIVILSTAND = SIVILSTANDSTYPER
-UOPPGITT, UGIFT, GIFT, ENKE, SKILT = range(5)
-PROT = (None, "fortrolig", "strengtFortrolig")
-
-# Confidential (taushetsbelagt) elements: never served "offentlig uten hjemmel".
-CONFIDENTIAL = frozenset({
-    "familierelasjon", "foreldreansvar", "falskIdentitet", "bibehold", "forholdTilSametingetsValgmanntall",
-    "brukAvSamiskSpraak", "opphold", "utenlandskPersonidentifikasjon", "legitimasjonsdokument",
-    "utlendingsmyndighetenesIdentifikasjonsnummer", "adressebeskyttelse",
-})
-PUBLIC_STATUS = frozenset({"bosatt", "utflyttet", "doed", "opphoert", "inaktiv"})
-
 _W1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2], dtype=np.int64)
 _W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3], dtype=np.int64)
 
@@ -334,8 +324,12 @@ class Population:
              "kommune": categorical(rng, pk, n).astype(np.int16)}
         born_abroad = imm | dnr
         t["cit"] = np.where(born_abroad & ((rng.random(n, dtype=np.float32) < 0.6) | dnr), t["foreign"], -1).astype(np.int16)
-        natur_day = np.where(imm & (t["cit"] < 0), np.minimum(immig + int(8 * YEAR), ref - 1), -1).astype(np.int32)
-        natur_day[natur_day <= immig] = -1
+        # naturalisation 7-10 years after immigration, on a working day; not yet when that is after the
+        # reference date (never clamped to it: that piled the feed's endringIStatsborgerskap onto one day)
+        u = (hash64(np.arange(n, dtype=np.int64), self.seed * 31 + 7) >> np.uint64(11)).astype(np.float64) / 2.0**53
+        natur_day = (immig + (7 + 3 * u) * YEAR).astype(np.int64)
+        natur_day += -((natur_day + 3) % 7) + (natur_day * 7919 + self.seed) % 5  # a working day of that week
+        natur_day = np.where(imm & (t["cit"] < 0) & (natur_day < ref), natur_day, -1).astype(np.int32)
         t["natur_day"] = natur_day
         # the address a household would have (used through its head): street, number, letter, protection
         t["street"] = (rng.random(n, dtype=np.float32) * self.kommune_streets[t["kommune"]]).astype(np.int16)
@@ -475,11 +469,7 @@ class Population:
         h = hash64(idx.astype(np.int64) * 64 + salt, self.seed) % np.uint64(11 * 3600)
         return day.astype(np.int64) * 86400 + 5 * 3600 + h.astype(np.int64)
 
-    # change kinds: (salt, attribute with the day or -1)
-    CHANGE_KINDS = {
-        "created": 1, "moved": 2, "union": 3, "divorce": 4, "widowed": 5, "death": 6,
-        "emigrated": 7, "name": 8, "protection": 9, "inaktiv": 10, "naturalised": 11,
-    }
+    CHANGE_KINDS = CHANGE_KINDS  # change kind -> salt of its registration moment (vocab.py)
 
     def change_days(self, kind: str) -> np.ndarray:
         """Day of each person's change of this kind (-1 = none), vectorised."""
@@ -509,9 +499,7 @@ class Population:
 
     def change_times(self, i: int) -> list[int]:
         """Sorted registration moments of all of person i's versions (before the reference moment)."""
-        from .persondoc import version_starts
-
-        return version_starts(self, int(i))
+        return persondoc.version_starts(self, int(i))
 
     def document_id(self, i: int) -> str:
         """The current persondokument id (its newest version)."""
@@ -575,22 +563,16 @@ class Population:
     def document(self, i: int, *, parts=None, med_hjemmel: bool = True, historikk: bool = False,
                  at_ts: int | None = None) -> dict:
         """Person i's Folkeregisterperson limited to ``parts`` (None = person-basis)."""
-        from .persondoc import render
-
         elements, hist = self.expand_parts(parts)
-        return render(self, int(i), elements, med_hjemmel=med_hjemmel, historikk=historikk or hist,
+        return persondoc.render(self, int(i), elements, med_hjemmel=med_hjemmel, historikk=historikk or hist,
                       at_ts=self.ref_ts if at_ts is None else at_ts)
 
     # ------------------------------------------------------------------ search and select
     def search(self, **criteria) -> np.ndarray:
-        from .search import search
-
-        return search(self, **criteria)
+        return _search.search(self, **criteria)
 
     def select(self, criteria: dict) -> np.ndarray:
-        from .search import select
-
-        return select(self, criteria)
+        return _search.select(self, criteria)
 
 
 _DOC_ORDER = (

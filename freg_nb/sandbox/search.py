@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import names
-from .population import AKTIV, BOSATT, DOED, INAKTIV, SIVILSTAND, UTFLYTTET, Population
+from .vocab import AKTIV, BOSATT, DOED, INAKTIV, LETTERS, SIVILSTAND, UTFLYTTET
+
+if TYPE_CHECKING:
+    from .population import Population
 
 SEARCH_KEYS = frozenset({
     "navn", "foedselsdato", "kjoenn", "foedselsaarFraOgMed", "foedselsaarTilOgMed", "adressenavn", "husnummer",
@@ -20,6 +24,20 @@ SEARCH_KEYS = frozenset({
 })
 TAILORED_STATUS = {"bosatt": (BOSATT,), "utflyttet": (UTFLYTTET,), "doed": (DOED,), "aktiv": (AKTIV,),
                    "inaktiv": (INAKTIV,)}
+
+
+def search_date(s: str) -> int:
+    """A search ``foedselsdato`` (``YYYYMMDD``, as the spec and Skatteetaten's examples have it) as a day
+    number; anything else is refused (Freg: 400 "Ugyldig parameter"), never read as zero hits."""
+    from datetime import date
+
+    if not re.fullmatch(r"\d{8}", s.strip()):
+        raise ValueError(f"Ugyldig parameter foedselsdato: {s!r}. Forventet format er YYYYMMDD")
+    try:
+        d = date(int(s[:4]), int(s[4:6]), int(s[6:8]))
+    except ValueError:
+        raise ValueError(f"Ugyldig parameter foedselsdato: {s!r} er ingen gyldig dato") from None
+    return (d - date(1970, 1, 1)).days
 
 
 def _truthy(v) -> bool:
@@ -82,7 +100,7 @@ def search(pop: Population, **criteria) -> np.ndarray:
     unknown = set(criteria) - SEARCH_KEYS
     if unknown:
         raise ValueError(f"unknown search criteria: {', '.join(sorted(unknown))}")
-    c = {k: v for k, v in criteria.items() if v is not None and v != ""}
+    c = {k: v for k, v in criteria.items() if v is not None and (v != "" or k == "husbokstav")}
     fonetisk = _truthy(c.get("soekFonetisk", False))
     med_hjemmel = _truthy(c.get("med_hjemmel", True))
     mask = np.ones(pop.size, bool)
@@ -91,12 +109,7 @@ def search(pop: Population, **criteria) -> np.ndarray:
     if "navn" in c:
         mask &= _name_mask(pop, str(c["navn"]), fonetisk)
     if "foedselsdato" in c:
-        s = str(c["foedselsdato"])
-        try:
-            d = np.datetime64(s, "D").astype(np.int64)
-        except ValueError:
-            raise ValueError(f"foedselsdato must be YYYY-MM-DD, got {s!r}") from None
-        mask &= pop.birth == d
+        mask &= pop.birth == search_date(str(c["foedselsdato"]))
     if "kjoenn" in c:
         k = str(c["kjoenn"]).lower()
         if k not in ("kvinne", "mann"):
@@ -112,19 +125,26 @@ def search(pop: Population, **criteria) -> np.ndarray:
     if any(k in c for k in address_keys):
         # whoever shows a current bostedsadresse (or, D-numbers, oppholdsadresse) in the document
         has_addr = ((~pop.dnr & (pop.status != UTFLYTTET)) | (pop.dnr & (pop.status == AKTIV))) & ~pop.ukjent
-        if not _truthy(c.get("inkluderOppholdsadresse", True)):
+        if not _truthy(c.get("inkluderOppholdsadresse", False)):  # spec: "Default: false"
             has_addr &= ~pop.dnr
         has_addr &= pop.prot == 0 if not med_hjemmel else pop.prot < 2
         m = has_addr
-        if "adressenavn" in c:
+        if "adressenavn" in c:  # "minst 3 tegn fra begynnelsen av gatenavn"
             want = str(c["adressenavn"]).strip().lower()
-            codes = [j for j in range(names.n_street_codes()) if names.street_name(j).lower() == want]
+            if len(want) < 3:
+                raise ValueError("Ugyldig parameter adressenavn: oppgi minst 3 tegn fra begynnelsen av gatenavnet")
+            codes = [j for j in range(names.n_street_codes()) if names.street_name(j).lower().startswith(want)]
             m &= np.isin(_street_code_array(pop), codes)
-        if "husnummer" in c:
-            m &= pop.husnr == int(str(c["husnummer"]).strip()) if str(c["husnummer"]).strip().isdigit() else False
-        if "husbokstav" in c:
+        if "husnummer" in c:  # "med eller uten bokstav" (80A)
+            found = re.fullmatch(r"(\d{1,5})\s*([A-Za-zÆØÅæøå]?)", str(c["husnummer"]).strip())
+            if found is None:
+                raise ValueError("Ugyldig parameter husnummer: forventet et tall, eventuelt med bokstav (f.eks. 14B)")
+            m &= pop.husnr == int(found.group(1))
+            if found.group(2):
+                c.setdefault("husbokstav", found.group(2))
+        if "husbokstav" in c:  # "" = the address has no letter (entydigsoek: absence must match too)
             letter = str(c["husbokstav"]).strip().upper()
-            m &= pop.bokstav == (" ABCD".find(letter) if letter in "ABCD" and letter else -1)
+            m &= pop.bokstav == (LETTERS.index(letter) if letter in LETTERS else -1)
         if "postnummer" in c:
             s = str(c["postnummer"]).strip()
             m &= postnummer_array(pop) == int(s) if s.isdigit() else False

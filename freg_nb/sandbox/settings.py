@@ -7,7 +7,10 @@ from pathlib import Path
 
 from freg_nb.sandbox.faults import Faults
 
-__all__ = ["SandboxConfig"]
+__all__ = ["SandboxConfig", "MAX_BATCH_SIZE", "BULK_SHAPES"]
+
+MAX_BATCH_SIZE = 100_000  # identifiers per extract batch (Skatteetaten's service page)
+BULK_SHAPES = ("wrapper", "spec")
 
 
 @dataclass
@@ -23,9 +26,11 @@ class SandboxConfig:
     events: int = 200_000
     span_days: int = 730
     reference_date: date | None = None
-    untidy: float = 0.02                # share of persons whose documents deviate from the spec the way
-    #                                     Skatteetaten's own answers do (upper-case codes, poststed as text)
-    batch_size: int = 5000              # identifiers per extract batch
+    untidy: float = 0.02                # share of persons (and event documents) that deviate from the spec the
+    #                                     way the documents in examples/ do (see untidy.py)
+    batch_size: int = 5000              # identifiers per extract batch (Freg's service page: up to 100 000)
+    bulk_archived_shape: str = "wrapper"  # POST personer/bulkoppslag/arkiv: "wrapper" | "spec" (see persons.py)
+    bulk_events_shape: str = "spec"       # POST hendelser/bulkoppslag: "spec" | "wrapper"
     extract_ready_after_s: float = 0.5  # a new extract job answers 404 until then
     job_ttl_s: float = 3600.0           # an unread job stops counting as running after this
     token_lifetime_s: int = 120         # Maskinporten access token lifetime
@@ -36,3 +41,10 @@ class SandboxConfig:
     roles_file: str | Path | None = None
     faults: Faults = field(default_factory=Faults)
     scenario: str | None = None         # a named training scenario applied at start
+
+    def __post_init__(self):
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE} (Freg's maximum per batch)")
+        for name in ("bulk_archived_shape", "bulk_events_shape"):
+            if getattr(self, name) not in BULK_SHAPES:
+                raise ValueError(f"{name} must be one of {', '.join(BULK_SHAPES)}")

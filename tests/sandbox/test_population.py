@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from freg_nb import ids
-from freg_nb.sandbox.population import CONFIDENTIAL, ELEMENTS, PART_GROUPS, Population
+from freg_nb.sandbox.population import Population
+from freg_nb.sandbox.vocab import CONFIDENTIAL, ELEMENTS, PART_GROUPS
 
 REF = date(2025, 6, 1)
 SPEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "freg-offentlig-med-hjemmel-1.5.openapi.yaml"
@@ -229,8 +230,8 @@ def test_archived_versions(pop):
 
 
 # ---------------------------------------------------------------- search and select
-def _addr(doc):
-    b = doc.get("bostedsadresse") or doc.get("oppholdsadresse") or []
+def _addr(doc, opphold=False):
+    b = doc.get("bostedsadresse") or (doc.get("oppholdsadresse") if opphold else None) or []
     cur = current(b) if b else None
     return (cur or {}).get("vegadresse") or {}
 
@@ -257,8 +258,11 @@ def test_search_matches_brute_force(pop, docs):
     assert pop.search(navn=surname.lower(), inkluderDoede=True).tolist() == brute(
         docs, lambda d: surname in (current(d["navn"])["etternavn"], current(d["navn"]).get("mellomnavn")))
     born = current(some["foedsel"])["foedselsdato"]
-    assert pop.search(foedselsdato=born, inkluderDoede=True).tolist() == brute(
+    assert pop.search(foedselsdato=born.replace("-", ""), inkluderDoede=True).tolist() == brute(
         docs, lambda d: d["foedsel"][0]["foedselsdato"] == born)
+    for wrong in (born, born[8:] + "." + born[5:7] + "." + born[:4], "19541325", "1954-11"):  # YYYYMMDD only
+        with pytest.raises(ValueError, match="foedselsdato"):
+            pop.search(foedselsdato=wrong)
     assert pop.search(foedselsaarFraOgMed="1990", foedselsaarTilOgMed="1991", kjoenn="kvinne").tolist() == brute(
         docs, lambda d: alive(d) and d["foedsel"][0]["foedselsaar"] in ("1990", "1991")
         and d["kjoenn"][0]["kjoenn"] == "kvinne")
@@ -266,11 +270,27 @@ def test_search_matches_brute_force(pop, docs):
     for kommune in ("0301", "4601", "5001"):
         assert pop.search(kommunenummer=kommune).tolist() == brute(
             docs, lambda d: alive(d) and shown(d) and _addr(d).get("kommunenummer") == kommune)
+        # inkluderOppholdsadresse (default false) adds the D-numbers staying there
+        assert pop.search(kommunenummer=kommune, inkluderOppholdsadresse=True).tolist() == brute(
+            docs, lambda d: alive(d) and shown(d) and _addr(d, True).get("kommunenummer") == kommune)
     a = next(_addr(d) for d in docs[100:] if _addr(d))
     got = pop.search(adressenavn=a["adressenavn"], husnummer=a["adressenummer"]["husnummer"]).tolist()
-    want = brute(docs, lambda d: alive(d) and shown(d) and _addr(d).get("adressenavn") == a["adressenavn"]
+    want = brute(docs, lambda d: alive(d) and shown(d) and _addr(d).get("adressenavn", "").startswith(a["adressenavn"])
                  and _addr(d).get("adressenummer", {}).get("husnummer") == a["adressenummer"]["husnummer"])
     assert got == want and want
+    # adressenavn matches from the start of the street name, at least 3 characters
+    prefix = a["adressenavn"][:4]
+    assert pop.search(adressenavn=prefix.lower(), inkluderDoede=True).tolist() == brute(
+        docs, lambda d: shown(d) and _addr(d).get("adressenavn", "").lower().startswith(prefix.lower()))
+    with pytest.raises(ValueError, match="3 tegn"):
+        pop.search(adressenavn=prefix[:2])
+    # husnummer with a letter matches number and letter
+    b = next(_addr(d) for d in docs if _addr(d).get("adressenummer", {}).get("husbokstav"))
+    nr = b["adressenummer"]["husnummer"] + b["adressenummer"]["husbokstav"]
+    assert pop.search(adressenavn=b["adressenavn"], husnummer=nr, inkluderDoede=True).tolist() == brute(
+        docs, lambda d: shown(d) and _addr(d).get("adressenavn", "").startswith(b["adressenavn"])
+        and _addr(d).get("adressenummer", {}).get("husnummer", "") + _addr(d).get("adressenummer", {}).get(
+            "husbokstav", "") == nr)
     pn = a["poststed"]["postnummer"]
     assert pop.search(postnummer=pn).tolist() == brute(
         docs, lambda d: alive(d) and shown(d) and _addr(d).get("poststed", {}).get("postnummer") == pn)

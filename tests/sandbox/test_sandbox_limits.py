@@ -130,19 +130,28 @@ def test_search_above_the_hit_limit_asks_to_narrow(sandbox_factory):
 
 
 def test_entydig_soek_rules(sandbox):
+    """API-NOTES §6: one identifying parameter plus one non-identifying one (foedselsdato does not count beside
+    identifikasjonsnummer), or all the non-identifying ones; more than one hit is "not unique" (404)."""
     f, pop = Fiks(sandbox), sandbox.population
     doc = pop.document(7, parts=None, med_hjemmel=True, historikk=False)
     navn = f"{doc['navn'][0]['fornavn']} {doc['navn'][0]['etternavn']}"
     ident = pop.identifier(7)
+    born = doc["foedsel"][0]["foedselsdato"].replace("-", "")
     r = f.get("barnevern", "v1/personer/entydigsoek", params={"navn": navn, "identifikasjonsnummer": ident})
     assert r.status_code == 200
     assert r.json()["identifikasjonsnummer"][0]["foedselsEllerDNummer"] == ident
-    for not_qualifying in [{"navn": navn}, {"navn": navn, "postnummer": "0150"}, {"foedselsdato": "2000-01-01"},
-                           {"navn": navn, "husnummer": "1"}]:
-        assert f.get("barnevern", "v1/personer/entydigsoek", params=not_qualifying).status_code == 400
+    for not_qualifying in [{"navn": navn}, {"navn": navn, "postnummer": "0150"}, {"foedselsdato": born},
+                           {"navn": navn, "husnummer": "1"}, {"navn": navn, "foedselsdato": born},
+                           {"identifikasjonsnummer": ident, "foedselsdato": born}]:
+        r = f.get("barnevern", "v1/personer/entydigsoek", params=not_qualifying)
+        assert r.status_code == 400 and "entydig" in r.json()["feilmelding"], not_qualifying
     r = f.get("barnevern", "v1/personer/entydigsoek", params={"navn": navn, "identifikasjonsnummer": unknown_ident(pop)})
     assert r.status_code == 404
-    born = doc["foedsel"][0]["foedselsdato"]
-    n = len(pop.search(navn=navn, foedselsdato=born, inkluderDoede=True))
-    r = f.get("barnevern", "v1/personer/entydigsoek", params={"navn": navn, "foedselsdato": born})
-    assert r.status_code == (200 if n == 1 else 404)
+    # all four non-identifying ones, the date as YYYYMMDD
+    adr = doc["bostedsadresse"][0]["vegadresse"]
+    nr = adr["adressenummer"]["husnummer"] + adr["adressenummer"].get("husbokstav", "")
+    params = {"navn": navn, "foedselsdato": born, "adressenavn": adr["adressenavn"], "husnummer": nr}
+    r = f.get("barnevern", "v1/personer/entydigsoek", params=params)
+    assert r.status_code == 200 and r.json()["identifikasjonsnummer"][0]["foedselsEllerDNummer"] == ident
+    r = f.get("barnevern", "v1/personer/entydigsoek", params=dict(params, foedselsdato=doc["foedsel"][0]["foedselsdato"]))
+    assert r.status_code == 400 and "YYYYMMDD" in r.json()["feilmelding"]
