@@ -1077,6 +1077,9 @@ def event_changes(client, role: str, *, start: Any = None, end: Any = None,
     wide = wide.fillna(0).astype("int64")[[*order, "sample"]]
     wide = wide.sort_values("sample", ascending=False)
     wide.columns.name = None
-    if suppress and len(wide):
-        wide = privacy.suppress(wide, list(wide.columns), threshold=threshold).table
+    if not suppress:
+        return privacy.unsuppressed_table(wide, purpose="hendelser: hva slags endring (uskjult, ikke for publisering)",
+                                          store=store, role=name)
+    if len(wide):
+        wide = privacy.suppress(wide, list(wide.columns), threshold=threshold, within_row={"sample": order}).table
     return wide
