@@ -6,7 +6,8 @@
   ``FREG_NB_SMALL_CELL`` or 5 and never below ``MIN_THRESHOLD`` (3): lower values are refused.
 * **Secondary suppression on a linked set**: every number published together (the cells, the
   one-way tables that are a crosstab's margins, the extract's size) is one system of linear
-  equations. A reader who knows a hidden cell is ≥ 1 where a table shows its zeros can bound
+  equations. A reader who knows a hidden cell is ≥ 1 where a table shows zeros (and hides
+  none) can bound
   each hidden cell by linear programming; each hidden cell's feasible range must be at least
   ``threshold`` wide. ``audit`` computes those ranges with ``scipy.optimize.linprog`` (HiGHS);
   ``_protect`` adds complementary cells (zeros too, where needed) until every range is wide
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FOOTNOTE", "MARK", "MIN_THRESHOLD", "UNSUPPRESSED_NOTE", "Cell", "LinkedSet",
-           "DisclosureTable", "audit_ranges", "protect", "small_cell_threshold"]
+           "DisclosureTable", "audit_ranges", "narrow_cells", "protect", "small_cell_threshold"]
 
 MARK = ":"
 FOOTNOTE = ": Vises ikke av personvernhensyn (for få personer, eller kan regnes ut fra andre tall)."
@@ -113,14 +114,16 @@ class LinkedSet:
         return len(self.cells) - 1
 
 
-def _tables_hiding_zeros(ls: LinkedSet) -> set[str]:
-    return {c.table for c in ls.cells if c.hidden and c.value == 0}
+def _tables_known_positive(ls: LinkedSet) -> set[str]:
+    """Tables whose hidden cells a reader may take as ≥ 1: they show zeros and hide none."""
+    shown = {c.table for c in ls.cells if not c.hidden and c.value == 0}
+    return shown - {c.table for c in ls.cells if c.hidden and c.value == 0}
 
 
 def _system(ls: LinkedSet):
     """(A_eq, b_eq, A_ub, b_ub) of what a reader knows."""
     n = ls.n_vars
-    zeros_hidden = _tables_hiding_zeros(ls)
+    positive = _tables_known_positive(ls)
     eq, beq, ub, bub = [], [], [], []
     for c in ls.cells:
         row = np.zeros(n)
@@ -128,7 +131,7 @@ def _system(ls: LinkedSet):
         if not c.hidden:
             eq.append(row)
             beq.append(float(c.value))
-        elif c.table not in zeros_hidden:  # the table shows its zeros: a hidden cell is ≥ 1
+        elif c.table in positive:  # the table shows its zeros: a hidden cell is ≥ 1
             ub.append(-row)
             bub.append(-1.0)
     for coefs, bound in ls.ub:
@@ -192,6 +195,11 @@ def _candidates(ls: LinkedSet, i: int) -> list[int]:
     if not picks:  # no shared total (inequality links only): any visible hideable cell nearby
         picks = [j for j, c in enumerate(ls.cells) if not c.hidden and c.hideable][:6]
     return picks
+
+
+def narrow_cells(ls: LinkedSet, threshold: int) -> list[int]:
+    """Hidden cells whose feasible range is still narrower than ``threshold``."""
+    return [i for i, lo, hi in audit_ranges(ls) if hi - lo < threshold - 1e-9]
 
 
 def protect(ls: LinkedSet, threshold: int) -> LinkedSet:
