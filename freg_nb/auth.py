@@ -55,12 +55,9 @@ class AssertionSigner:
             raise MaskinportenError("Maskinporten is not configured: set MASKINPORTEN_CLIENT_ID and "
                                     "FREG_NB_ENV (or MASKINPORTEN_ISSUER).")
         if settings.cert_file:
-            password = settings.cert_password.reveal() if settings.cert_password else None
-            if isinstance(password, str):
-                password = password.encode()
-            try:
+            try:  # the password is revealed inside the call's arguments: no local of ours holds it
                 key, cert, _chain = pkcs12.load_key_and_certificates(settings.cert_file.read_bytes(),
-                                                                     password or None)
+                                                                     _as_bytes(settings.cert_password))
             except Exception:
                 raise MaskinportenError("The business certificate (.p12) could not be opened: check "
                                         "MASKINPORTEN_CERT_FILE and MASKINPORTEN_CERT_PASSWORD.") from None
@@ -72,10 +69,8 @@ class AssertionSigner:
             if not settings.private_key or not settings.kid:
                 raise MaskinportenError("No signing key: set MASKINPORTEN_CERT_FILE (+ password) or "
                                         "MASKINPORTEN_KEY_FILE + MASKINPORTEN_KID.")
-            pem = settings.private_key.reveal()
             try:
-                key = serialization.load_pem_private_key(pem if isinstance(pem, bytes) else pem.encode(),
-                                                         password=None)
+                key = serialization.load_pem_private_key(_as_bytes(settings.private_key), password=None)
             except Exception:
                 raise MaskinportenError("MASKINPORTEN_KEY_FILE is not a usable PEM private key.") from None
             headers = {"kid": settings.kid}
@@ -254,6 +249,15 @@ class FiksAuth(httpx.Auth):
 
 # --------------------------------------------------------------------------------------------
 # Troubleshooting
+
+
+def _as_bytes(secret: Secret | None) -> bytes | None:
+    """The secret's bytes for the one call that needs them (None when unset or empty). Used
+    inside that call's arguments, so no frame that outlives the call holds the plain value."""
+    if secret is None:
+        return None
+    value = secret.reveal()
+    return (value if isinstance(value, bytes) else value.encode()) or None
 
 
 def token_claims(token: Secret | str) -> dict[str, Any]:
