@@ -5,11 +5,15 @@ certificate, keys) is generated once and reused.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The audit log's HMAC key lives in the user's config folder; tests keep theirs in a temporary one.
+os.environ.setdefault("FREG_NB_AUDIT_KEY_DIR", tempfile.mkdtemp(prefix="freg-nb-audit-key-"))
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 
 
