@@ -192,8 +192,10 @@ def _candidates(ls: LinkedSet, i: int) -> list[int]:
             elif c.value == 0 and zero is None:
                 zero = j
         picks += [j for j in (pos, zero) if j is not None and j not in picks]
-    if not picks:  # no shared total (inequality links only): any visible hideable cell nearby
-        picks = [j for j, c in enumerate(ls.cells) if not c.hidden and c.hideable][:6]
+    if not picks:  # no shared total: the cells linked to it by a known inequality
+        linked = {k for coefs, _ in ls.ub if target & set(coefs) for k in coefs} - target
+        picks = [j for j, c in enumerate(ls.cells)
+                 if not c.hidden and c.hideable and c.vars and set(c.vars) <= linked]
     return picks
 
 

@@ -416,7 +416,7 @@ def _wide(block: np.ndarray, cols: list[str], within: dict[str, Sequence[str]], 
             ls.add(_dc.Cell((var(r, c),), v, "t", hidden=bool(0 < v < thr)))
     special = {cols.index(k): [cols.index(p) for p in parts] for k, parts in within.items()}
     plain = [c for c in range(n_cols) if c not in special]
-    for c in range(n_cols):
+    for c in (special or range(n_cols)):  # with a per-row count, only its total is known (the sample)
         ls.add(_dc.Cell(tuple(var(r, c) for r in range(n_rows)), int(block[:, c].sum()), "m", hideable=False))
     if not special:
         for r in range(n_rows):
