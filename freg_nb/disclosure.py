@@ -9,11 +9,11 @@
   equations. A reader who knows a hidden cell is ≥ 1 where a table shows zeros (and hides
   none) can bound
   each hidden cell by linear programming; each hidden cell's feasible range must be at least
-  ``threshold`` wide. ``audit`` computes those ranges with ``scipy.optimize.linprog`` (HiGHS);
+  ``threshold`` wide. ``_range`` computes those ranges with ``scipy.optimize.linprog`` (HiGHS);
   ``_protect`` adds complementary cells (zeros too, where needed) until every range is wide
   enough — a greedy search, written here because no maintained Python library does cell
   suppression (τ-ARGUS and sdcTable are Java/R), with the LP audit as its judge.
-* **Unsuppressed** tables exist only through ``unsuppressed`` — an explicit, audited choice
+* **Unsuppressed** tables exist only through ``privacy.unsuppressed_table`` — an explicit, audited choice
   marked "ikke for publisering".
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FOOTNOTE", "MARK", "MIN_THRESHOLD", "UNSUPPRESSED_NOTE", "Cell", "LinkedSet",
-           "DisclosureTable", "audit_ranges", "narrow_cells", "protect", "small_cell_threshold"]
+           "DisclosureTable", "protect", "small_cell_threshold"]
 
 MARK = ":"
 FOOTNOTE = ": Vises ikke av personvernhensyn (for få personer, eller kan regnes ut fra andre tall)."
@@ -120,39 +120,70 @@ def _tables_known_positive(ls: LinkedSet) -> set[str]:
     return shown - {c.table for c in ls.cells if c.hidden and c.value == 0}
 
 
-def _system(ls: LinkedSet):
-    """(A_eq, b_eq, A_ub, b_ub) of what a reader knows."""
-    n = ls.n_vars
+@dataclass
+class _System:
+    """What a reader knows, over the unknown variables only: a variable that a visible
+    one-variable cell shows is a constant and is substituted (sparse matrices; far fewer
+    variables than cells when few are hidden)."""
+
+    col: dict[int, int]            # var → column of the LP
+    known: dict[int, float]        # var → its shown value
+    a_eq: object
+    b_eq: np.ndarray | None
+    a_ub: object
+    b_ub: np.ndarray | None
+
+
+def _system(ls: LinkedSet) -> _System:
+    from scipy.sparse import csr_matrix
+
     positive = _tables_known_positive(ls)
-    eq, beq, ub, bub = [], [], [], []
+    known = {c.vars[0]: float(c.value) for c in ls.cells if not c.hidden and len(c.vars) == 1}
+    col: dict[int, int] = {}
     for c in ls.cells:
-        row = np.zeros(n)
-        row[list(c.vars)] = 1.0
-        if not c.hidden:
-            eq.append(row)
-            beq.append(float(c.value))
-        elif c.table in positive:  # the table shows its zeros: a hidden cell is ≥ 1
-            ub.append(-row)
-            bub.append(-1.0)
-    for coefs, bound in ls.ub:
-        row = np.zeros(n)
-        for k, v in coefs.items():
-            row[k] = v
-        ub.append(row)
-        bub.append(float(bound))
-    as_arr = (lambda rows: np.vstack(rows) if rows else None)
-    return as_arr(eq), (np.array(beq) if beq else None), as_arr(ub), (np.array(bub) if bub else None)
+        for v in c.vars:
+            if v not in known and v not in col:
+                col[v] = len(col)
+    for coefs, _ in ls.ub:
+        for v in coefs:
+            if v not in known and v not in col:
+                col[v] = len(col)
+
+    def rows(items):
+        data, ri, ci, rhs = [], [], [], []
+        for coefs, bound in items:
+            free = {col[v]: w for v, w in coefs.items() if v in col}
+            if not free:
+                continue
+            for j, w in free.items():
+                data.append(w)
+                ri.append(len(rhs))
+                ci.append(j)
+            rhs.append(bound - sum(w * known[v] for v, w in coefs.items() if v in known))
+        if not rhs:
+            return None, None
+        return csr_matrix((data, (ri, ci)), shape=(len(rhs), max(len(col), 1))), np.array(rhs)
+
+    eq = [({v: 1.0 for v in c.vars}, float(c.value)) for c in ls.cells if not c.hidden]
+    ub = [({v: -1.0 for v in c.vars}, -1.0) for c in ls.cells if c.hidden and c.table in positive]
+    ub += [(dict(coefs), float(bound)) for coefs, bound in ls.ub]
+    a_eq, b_eq = rows(eq)
+    a_ub, b_ub = rows(ub)
+    return _System(col, known, a_eq, b_eq, a_ub, b_ub)
 
 
-def _range(ls: LinkedSet, system, cell: Cell) -> tuple[float, float]:
+def _range(ls: LinkedSet, system: _System, cell: Cell) -> tuple[float, float]:
     from scipy.optimize import linprog
 
-    a_eq, b_eq, a_ub, b_ub = system
-    obj = np.zeros(ls.n_vars)
-    obj[list(cell.vars)] = 1.0
+    const = sum(system.known.get(v, 0.0) for v in cell.vars)
+    free = [system.col[v] for v in cell.vars if v in system.col]
+    if not free:
+        return const, const
+    obj = np.zeros(max(len(system.col), 1))
+    obj[free] = 1.0
     out = []
     for sign in (1.0, -1.0):
-        res = linprog(sign * obj, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+        res = linprog(sign * obj, A_ub=system.a_ub, b_ub=system.b_ub, A_eq=system.a_eq, b_eq=system.b_eq,
                       bounds=(0, None), method="highs")
         if res.status == 3:  # unbounded: no upper limit
             out.append(np.inf if sign < 0 else -np.inf)
@@ -160,13 +191,7 @@ def _range(ls: LinkedSet, system, cell: Cell) -> tuple[float, float]:
             raise RuntimeError(f"disclosure audit: LP failed ({res.message})")
         else:
             out.append(sign * res.fun)
-    return out[0], out[1]
-
-
-def audit_ranges(ls: LinkedSet) -> list[tuple[int, float, float]]:
-    """``[(cell index, min, max)]`` of every hidden cell, given everything else published."""
-    system = _system(ls)
-    return [(i, *_range(ls, system, c)) for i, c in enumerate(ls.cells) if c.hidden]
+    return out[0] + const, out[1] + const
 
 
 def _width(ls: LinkedSet, i: int) -> float:
@@ -199,37 +224,38 @@ def _candidates(ls: LinkedSet, i: int) -> list[int]:
     return picks
 
 
-def narrow_cells(ls: LinkedSet, threshold: int) -> list[int]:
-    """Hidden cells whose feasible range is still narrower than ``threshold``."""
-    return [i for i, lo, hi in audit_ranges(ls) if hi - lo < threshold - 1e-9]
-
-
-def protect(ls: LinkedSet, threshold: int) -> LinkedSet:
+def protect(ls: LinkedSet, threshold: int) -> list[int]:
     """Hide more cells until every hidden cell's feasible range is at least ``threshold`` wide.
 
     Hiding more only widens ranges, so each hidden cell is fixed once: while it is too narrow,
     try each candidate complement and keep the cheapest that makes it wide enough (else the
     one that widens it most). A cell that cannot be protected (e.g. its total is all there
-    is) stays hidden; the audit reports it."""
+    is) stays hidden. Returns the cells still too narrow (none, normally)."""
     queue = [i for i, c in enumerate(ls.cells) if c.hidden]
+    failed = []
     while queue:
         i = queue.pop(0)
         for _ in range(len(ls.cells)):
             if _width(ls, i) >= threshold:
                 break
             best, best_key = None, None
-            for j in _candidates(ls, i):
+            # cheapest first (zeros last: hiding one weakens what a reader may assume, but is
+            # odd to see); the first that makes the cell wide enough is taken
+            for j in sorted(_candidates(ls, i), key=lambda j: (ls.cells[j].value == 0, ls.cells[j].value)):
                 ls.cells[j].hidden = True
                 w = _width(ls, i)
                 ls.cells[j].hidden = False
-                key = (w < threshold, ls.cells[j].value if w >= threshold else -w, ls.cells[j].value)
+                key = (w < threshold, -w)
                 if best_key is None or key < best_key:
                     best, best_key = j, key
+                if w >= threshold:
+                    break
             if best is None:
+                failed.append(i)
                 break
             ls.cells[best].hidden = True
             queue.append(best)
-    return ls
+    return [i for i in failed if _width(ls, i) < threshold]
 
 
 def display_counts(values: pd.Series, hidden: Sequence[bool] | np.ndarray) -> pd.Series:

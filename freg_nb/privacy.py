@@ -324,18 +324,18 @@ def _two_way(grid: np.ndarray, hid_a: np.ndarray, hid_b: np.ndarray, force_a, fo
     for j in range(nb):
         ls.add(_dc.Cell(tuple(i * nb + j for i in range(na)), int(grid[:, j].sum()), "b", False, bool(hid_b[j])))
     ls.add(_dc.Cell(tuple(range(na * nb)), int(grid.sum()), "N", hideable=False))
-    _dc.protect(ls, thr)
+    narrow = _dc.protect(ls, thr)
     # The greedy search adds one cell at a time; a hidden margin can need several at once.
     # Then hide the rows and columns of the hidden margins whole, and if even that is not
     # enough, the whole crosstab (which then adds nothing to the one-way tables).
     for widen in (lambda i, j: bool(hid_a[i] or hid_b[j]), lambda i, j: True):
-        if not _dc.narrow_cells(ls, thr):
+        if not narrow:
             break
         for i in range(na):
             for j in range(nb):
                 if widen(i, j):
                     ls.cells[i * nb + j].hidden = True
-        _dc.protect(ls, thr)
+        narrow = _dc.protect(ls, thr)
     return np.array([c.hidden for c in ls.cells[:na * nb]]).reshape(na, nb)
 
 
