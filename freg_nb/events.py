@@ -998,7 +998,7 @@ def event_changes(client, role: str, *, start: Any = None, end: Any = None,
     sample of the stored events (``POST v1/hendelser/bulkoppslag``, med hjemmel only) and counts,
     per hendelsetype (rows), the documents by ``entitetsendring`` (columns: registrereNy,
     korrigere, annullere, korrigereHistorisk, … — a document with several changes counts once for
-    each kind it has). Small cells are suppressed (``<5``, with secondary suppression) unless
+    each kind it has). Small cells are hidden (``:``, with secondary suppression) unless
     ``suppress=False``. The column ``sample`` is the number of sampled documents of the type.
 
     Read the events first (``read_events``). The same ``seed`` picks the same sample.
