@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import operator
 import os
 import re
 import secrets
@@ -28,9 +29,8 @@ from typing import Iterable
 
 import orjson
 
-__all__ = ["audit", "hash_ids", "key_path", "prune", "current_user", "clean_purpose"]
+__all__ = ["audit", "hash_ids", "key_path", "prune", "current_user", "clean_purpose", "require_purpose"]
 
-_ELEVEN = re.compile(r"\d{11}")
 _DIGITS_RUN = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
 
 
@@ -109,6 +109,19 @@ def _in_sandbox() -> bool:
     return (env.get("FREG_NB_ENV") or "sandbox").strip().lower() == "sandbox"
 
 
+def require_purpose(purpose: object, *, sandbox: bool | None = None) -> str | None:
+    """The cleaned purpose (``clean_purpose``); ``InputError`` when it is blank outside the
+    sandbox (``sandbox`` default: ``FREG_NB_ENV``). Call it before the first request."""
+    from freg_nb.errors import InputError
+
+    why = clean_purpose(purpose)
+    if why is None and not (_in_sandbox() if sandbox is None else sandbox):
+        raise InputError("Oppgi formålet med oppslaget (purpose=/formaal=, f.eks. «saksnr. 2024/123, "
+                         "skoleinntak»). Formålet skrives i revisjonsloggen og kreves utenfor sandkassen. "
+                         "Ingenting ble sendt.")
+    return why
+
+
 def audit(datadir, action: str, *, role: str, n_persons: int, purpose: str | None = None,
           ids: Iterable[str] = (), sandbox: bool | None = None) -> dict:
     """Append one record to ``audit.log`` in the data folder; returns the record.
@@ -117,25 +130,23 @@ def audit(datadir, action: str, *, role: str, n_persons: int, purpose: str | Non
     it, ``InputError`` — nothing is logged and the caller must not go on. Each record is written
     with one ``write`` to a file opened with ``O_APPEND``: lines are only ever added.
     """
-    from freg_nb.errors import InputError
     from freg_nb.store import DataDir
 
     store = datadir if isinstance(datadir, DataDir) else DataDir(datadir)
-    if isinstance(n_persons, bool) or not isinstance(n_persons, int) and not hasattr(n_persons, "__index__") \
-            or int(n_persons) < 0:
+    try:
+        n = -1 if isinstance(n_persons, bool) else operator.index(n_persons)
+    except TypeError:
+        n = -1
+    if n < 0:
         raise ValueError("n_persons must be a non-negative whole number")
-    why = clean_purpose(purpose)
-    if why is None and not (_in_sandbox() if sandbox is None else sandbox):
-        raise InputError("Oppgi formålet med oppslaget (purpose=/formaal=, f.eks. «saksnr. 2024/123, "
-                         "skoleinntak»). Formålet skrives i revisjonsloggen og kreves utenfor sandkassen. "
-                         "Ingenting ble sendt.")
+    why = require_purpose(purpose, sandbox=sandbox)
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "user": current_user(),
         "role": str(role),
         "action": str(action),
         "purpose": why,
-        "n_persons": int(n_persons),
+        "n_persons": n,
         "ids_hmac": hash_ids(store, ids),
     }
     _append(store.audit_log_path, orjson.dumps(record) + b"\n")
