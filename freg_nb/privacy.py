@@ -13,10 +13,9 @@
 """
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from freg_nb import disclosure as _dc

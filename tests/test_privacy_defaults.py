@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import freg_nb
-from freg_nb import FregClient, Settings, audit as _audit, ids as _ids, privacy
+from freg_nb import FregClient, Settings, audit as _audit, ids as _ids
 from freg_nb.errors import InputError
 from freg_nb.events import event_changes, read_events
 from freg_nb.lookups import lookup_person, lookup_persons

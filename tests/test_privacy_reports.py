@@ -5,10 +5,8 @@ import logging
 import os
 import re
 import stat
-import sys
 import traceback
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import orjson
 import pytest
