@@ -970,7 +970,7 @@ def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenumm
             raise InputError(f"summarize_extract: no column {d!r}; choose from {', '.join(SUMMARY_DIMENSIONS)} "
                              f"or one of the table's columns.")
     frame = pd.DataFrame(cols, index=df.index)
-    frame["_beskyttet"] = privacy._protected_or_unknown(df)
+    frame["_beskyttet"] = privacy.protected_or_unknown(df)
     if "statsborgerskap" in dims:
         frame["statsborgerskap"] = frame["statsborgerskap"].astype(str).str.split(",")
         frame = frame.explode("statsborgerskap")

@@ -40,6 +40,7 @@ __all__ = [
     "is_protected",
     "mask_ids",
     "mask_series",
+    "protected_or_unknown",
     "protection_known",
     "small_cell_threshold",
     "suppress",
@@ -187,7 +188,7 @@ def flag_unknown_protection(df: pd.DataFrame, parts: Sequence[str] | None) -> pd
     return out
 
 
-def _protected_or_unknown(df: pd.DataFrame) -> pd.Series:
+def protected_or_unknown(df: pd.DataFrame) -> pd.Series:
     """True where a person's address is protected or its protection unknown (aggregates)."""
     if "adressebeskyttet" not in df.columns:
         return protected_rows(df) | True  # no protection information at all: unknown for everyone

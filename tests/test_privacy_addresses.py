@@ -162,4 +162,4 @@ def test_role_without_adressebeskyttelse_gets_unknown_protection(world, tmp_path
     skole = lookup_persons(fc, some, role="skole", purpose="adressetest", progress=False)
     flag = skole.persons["adressebeskyttet"]
     assert flag.isna().sum() > 0 and not (flag == False).any()  # noqa: E712  unknown, never "not protected"
-    assert privacy._protected_or_unknown(skole.persons).all()
+    assert privacy.protected_or_unknown(skole.persons).all()

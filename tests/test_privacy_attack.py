@@ -101,7 +101,7 @@ def _truth(df, dims, long, age_band=10, max_age=90):
         else:
             frame[d] = df[d].astype(str)
     frame = pd.DataFrame(frame)
-    prot = privacy._protected_or_unknown(df)
+    prot = privacy.protected_or_unknown(df)
     for d in dims:
         if d in privacy.AREA_COLUMNS:
             frame.loc[prot.to_numpy(), d] = "uoppgitt"
