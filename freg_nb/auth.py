@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .config import Secret, Settings
+from .config import Secret, Settings, reveal_bytes
 from .errors import MaskinportenError, clean_text, error_from_response, TokenRejected
 
 __all__ = ["AssertionSigner", "FiksAuth", "TokenProvider", "token_claims"]
@@ -57,7 +57,7 @@ class AssertionSigner:
         if settings.cert_file:
             try:  # the password is revealed inside the call's arguments: no local of ours holds it
                 key, cert, _chain = pkcs12.load_key_and_certificates(settings.cert_file.read_bytes(),
-                                                                     _as_bytes(settings.cert_password))
+                                                                     reveal_bytes(settings.cert_password))
             except Exception:
                 raise MaskinportenError("The business certificate (.p12) could not be opened: check "
                                         "MASKINPORTEN_CERT_FILE and MASKINPORTEN_CERT_PASSWORD.") from None
@@ -70,7 +70,7 @@ class AssertionSigner:
                 raise MaskinportenError("No signing key: set MASKINPORTEN_CERT_FILE (+ password) or "
                                         "MASKINPORTEN_KEY_FILE + MASKINPORTEN_KID.")
             try:
-                key = serialization.load_pem_private_key(_as_bytes(settings.private_key), password=None)
+                key = serialization.load_pem_private_key(reveal_bytes(settings.private_key), password=None)
             except Exception:
                 raise MaskinportenError("MASKINPORTEN_KEY_FILE is not a usable PEM private key.") from None
             headers = {"kid": settings.kid}
@@ -249,15 +249,6 @@ class FiksAuth(httpx.Auth):
 
 # --------------------------------------------------------------------------------------------
 # Troubleshooting
-
-
-def _as_bytes(secret: Secret | None) -> bytes | None:
-    """The secret's bytes for the one call that needs them (None when unset or empty). Used
-    inside that call's arguments, so no frame that outlives the call holds the plain value."""
-    if secret is None:
-        return None
-    value = secret.reveal()
-    return (value if isinstance(value, bytes) else value.encode()) or None
 
 
 def token_claims(token: Secret | str) -> dict[str, Any]:

@@ -40,6 +40,20 @@ DEFAULT_SMALL_CELL = 5
 _MASK = "********"
 
 
+def _secret(env: Mapping[str, str], name: str) -> "Secret | None":
+    value = env.get(name)
+    return None if value is None else Secret(value)
+
+
+def reveal_bytes(secret: "Secret | None") -> bytes | None:
+    """The secret's bytes for the one call that needs them (None when unset or empty). Use it
+    inside that call's arguments, so that no frame outliving the call holds the plain value."""
+    if secret is None:
+        return None
+    value = secret.reveal()
+    return (value if isinstance(value, bytes) else value.encode()) or None
+
+
 class Secret:
     """A secret value that never prints: ``repr``/``str`` give ``Secret('********')``.
 
@@ -323,7 +337,7 @@ def _check_url(name: str, url: str, problems: list[str]) -> None:
         problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) — use https")
 
 
-def _check_certificate(path: Path, password: str | None, problems: list[str], now: dt.datetime) -> None:
+def _check_certificate(path: Path, password: Secret | None, problems: list[str], now: dt.datetime) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -335,7 +349,7 @@ def _check_certificate(path: Path, password: str | None, problems: list[str], no
         problems.append("MASKINPORTEN_CERT_PASSWORD: missing — set the password of the .p12 file")
         return
     try:
-        key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), password.encode() or None)
+        key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), reveal_bytes(password))
     except Exception:
         problems.append(f"{name}={str(path)!r}: the .p12 file could not be opened — the password "
                         "(MASKINPORTEN_CERT_PASSWORD) is wrong or the file is not a PKCS#12 certificate")
@@ -356,7 +370,7 @@ def _check_certificate(path: Path, password: str | None, problems: list[str], no
                         "— check the computer's clock or wait")
 
 
-def _check_private_key(path: Path, problems: list[str]) -> bytes | None:
+def _check_private_key(path: Path, problems: list[str]) -> Secret | None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -364,9 +378,9 @@ def _check_private_key(path: Path, problems: list[str]) -> bytes | None:
     if not path.is_file():
         problems.append(f"{name}={str(path)!r}: file not found — give the path of the PEM private key")
         return None
-    data = path.read_bytes()
+    data = Secret(path.read_bytes())
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(reveal_bytes(data), password=None)
     except TypeError:
         problems.append(f"{name}={str(path)!r}: the PEM key is encrypted — export it without a password "
                         "(keep the file private: chmod 600)")
@@ -414,13 +428,13 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
 
     client_id = env.get("MASKINPORTEN_CLIENT_ID") or None
     cert_file = Path(env["MASKINPORTEN_CERT_FILE"]).expanduser() if env.get("MASKINPORTEN_CERT_FILE") else None
-    cert_pw = env.get("MASKINPORTEN_CERT_PASSWORD")
+    cert_pw = _secret(env, "MASKINPORTEN_CERT_PASSWORD")  # wrapped at once: no plain local
     key_file = Path(env["MASKINPORTEN_KEY_FILE"]).expanduser() if env.get("MASKINPORTEN_KEY_FILE") else None
     kid = env.get("MASKINPORTEN_KID") or None
     scope = env.get("MASKINPORTEN_SCOPE") or DEFAULT_SCOPE
     integration_id = env.get("FIKS_INTEGRASJON_ID") or None
-    integration_pw = env.get("FIKS_INTEGRASJON_PASSORD") or None
-    private_key: bytes | None = None
+    integration_pw = _secret(env, "FIKS_INTEGRASJON_PASSORD") or None
+    private_key: Secret | None = None
 
     if require_credentials:
         if not client_id:
@@ -483,13 +497,13 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         maskinporten_issuer=issuer,
         client_id=client_id,
         cert_file=cert_file,
-        cert_password=Secret(cert_pw) if (cert_file and cert_pw is not None) else None,
+        cert_password=cert_pw if (cert_file and cert_pw is not None) else None,
         key_file=key_file if not cert_file else None,
         kid=kid if not cert_file else None,
-        private_key=Secret(private_key) if private_key else None,
+        private_key=private_key,
         scope=scope,
         integration_id=integration_id.lower() if integration_id else None,
-        integration_password=Secret(integration_pw) if integration_pw else None,
+        integration_password=integration_pw,
         roles=roles,
         data_dir=data_dir,
         concurrency=concurrency,
