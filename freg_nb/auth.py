@@ -54,9 +54,8 @@ class AssertionSigner:
             raise MaskinportenError("Maskinporten is not configured: set MASKINPORTEN_CLIENT_ID and "
                                     "FREG_NB_ENV (or MASKINPORTEN_ISSUER).")
         if settings.cert_file:
-            password = settings.cert_password.reveal() if settings.cert_password else None
-            try:
-                key, cert = load_p12(settings.cert_file.read_bytes(), password)
+            try:  # the password is revealed inside the loader's call: no local of ours holds it
+                key, cert = load_p12(settings.cert_file.read_bytes(), settings.cert_password)
             except Exception:
                 raise MaskinportenError("The business certificate (.p12) could not be opened: check "
                                         "MASKINPORTEN_CERT_FILE and MASKINPORTEN_CERT_PASSWORD.") from None
@@ -68,10 +67,8 @@ class AssertionSigner:
             if not settings.private_key or not settings.kid:
                 raise MaskinportenError("No signing key: set MASKINPORTEN_CERT_FILE (+ password) or "
                                         "MASKINPORTEN_KEY_FILE + MASKINPORTEN_KID.")
-            pem = settings.private_key.reveal()
             try:
-                key = serialization.load_pem_private_key(pem if isinstance(pem, bytes) else pem.encode(),
-                                                         password=None)
+                key = serialization.load_pem_private_key(reveal_bytes(settings.private_key), password=None)
             except Exception:
                 raise MaskinportenError("MASKINPORTEN_KEY_FILE is not a usable PEM private key.") from None
             headers = {"kid": settings.kid}

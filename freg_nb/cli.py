@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("demo", help="run every notebook headless against the sandbox into reports/")
     m.add_argument("--out", default="reports")
+    m.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="a notebook parameter, as papermill's -p (ids are masked in the reports)")
     m.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
 
     lab = sub.add_parser("lab", help="start JupyterLab in notebooks/")

@@ -39,6 +39,20 @@ DEFAULT_SMALL_CELL = 5
 _MASK = "********"
 
 
+def _secret(env: Mapping[str, str], name: str) -> "Secret | None":
+    value = env.get(name)
+    return None if value is None else Secret(value)
+
+
+def reveal_bytes(secret: "Secret | None") -> bytes | None:
+    """The secret's bytes for the one call that needs them (None when unset or empty). Use it
+    inside that call's arguments, so that no frame outliving the call holds the plain value."""
+    if secret is None:
+        return None
+    value = secret.reveal()
+    return (value if isinstance(value, bytes) else value.encode()) or None
+
+
 class Secret:
     """A secret value that never prints: ``repr``/``str`` give ``Secret('********')``.
 
@@ -323,18 +337,17 @@ def _check_url(name: str, url: str, problems: list[str]) -> None:
         problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) — use https")
 
 
-def load_p12(data: bytes, password: str | bytes | None) -> tuple[Any, Any]:
+def load_p12(data: bytes, password: "Secret | None") -> tuple[Any, Any]:
     """The one ``.p12`` loader: ``(private key, certificate)`` of a PKCS#12 file (either may be None).
+    The password stays a ``Secret`` until the library call, so no frame's locals hold it in plain.
     Raises when the file cannot be opened (wrong password, not PKCS#12)."""
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    if isinstance(password, str):
-        password = password.encode()
-    key, cert, _chain = pkcs12.load_key_and_certificates(data, password or None)
+    key, cert, _chain = pkcs12.load_key_and_certificates(data, reveal_bytes(password))
     return key, cert
 
 
-def _check_certificate(path: Path, password: str | None, problems: list[str], now: dt.datetime) -> None:
+def _check_certificate(path: Path, password: Secret | None, problems: list[str], now: dt.datetime) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     name = "MASKINPORTEN_CERT_FILE"
@@ -366,7 +379,7 @@ def _check_certificate(path: Path, password: str | None, problems: list[str], no
                         "— check the computer's clock or wait")
 
 
-def _check_private_key(path: Path, problems: list[str]) -> bytes | None:
+def _check_private_key(path: Path, problems: list[str]) -> Secret | None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -374,9 +387,9 @@ def _check_private_key(path: Path, problems: list[str]) -> bytes | None:
     if not path.is_file():
         problems.append(f"{name}={str(path)!r}: file not found — give the path of the PEM private key")
         return None
-    data = path.read_bytes()
+    data = Secret(path.read_bytes())
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(reveal_bytes(data), password=None)
     except TypeError:
         problems.append(f"{name}={str(path)!r}: the PEM key is encrypted — export it without a password "
                         "(keep the file private: chmod 600)")
@@ -424,13 +437,13 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
 
     client_id = env.get("MASKINPORTEN_CLIENT_ID") or None
     cert_file = Path(env["MASKINPORTEN_CERT_FILE"]).expanduser() if env.get("MASKINPORTEN_CERT_FILE") else None
-    cert_pw = env.get("MASKINPORTEN_CERT_PASSWORD")
+    cert_pw = _secret(env, "MASKINPORTEN_CERT_PASSWORD")  # wrapped at once: no plain local
     key_file = Path(env["MASKINPORTEN_KEY_FILE"]).expanduser() if env.get("MASKINPORTEN_KEY_FILE") else None
     kid = env.get("MASKINPORTEN_KID") or None
     scope = env.get("MASKINPORTEN_SCOPE") or DEFAULT_SCOPE
     integration_id = env.get("FIKS_INTEGRASJON_ID") or None
-    integration_pw = env.get("FIKS_INTEGRASJON_PASSORD") or None
-    private_key: bytes | None = None
+    integration_pw = _secret(env, "FIKS_INTEGRASJON_PASSORD") or None
+    private_key: Secret | None = None
 
     if require_credentials:
         if not client_id:
@@ -493,13 +506,13 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         maskinporten_issuer=issuer,
         client_id=client_id,
         cert_file=cert_file,
-        cert_password=Secret(cert_pw) if (cert_file and cert_pw is not None) else None,
+        cert_password=cert_pw if (cert_file and cert_pw is not None) else None,
         key_file=key_file if not cert_file else None,
         kid=kid if not cert_file else None,
-        private_key=Secret(private_key) if private_key else None,
+        private_key=private_key,
         scope=scope,
         integration_id=integration_id.lower() if integration_id else None,
-        integration_password=Secret(integration_pw) if integration_pw else None,
+        integration_password=integration_pw,
         roles=roles,
         data_dir=data_dir,
         concurrency=concurrency,

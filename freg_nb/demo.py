@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,10 +134,12 @@ def run_notebook(path: Path, out_dir: Path, *, parameters: Mapping[str, object] 
     path = Path(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / path.name
+    private = Path(tempfile.mkdtemp(prefix="freg-nb-run-"))  # 0700: the unmasked run stays here
+    raw = private / path.name
     t0 = time.perf_counter()
     error = None
     try:
-        pm.execute_notebook(str(path), str(executed), parameters=dict(parameters or {}),
+        pm.execute_notebook(str(path), str(raw), parameters=dict(parameters or {}),
                             cwd=str(cwd or path.parent), kernel_name="python3",
                             execution_timeout=timeout, progress_bar=False, log_output=False,
                             # the kernel's own log would interleave with the summary in the terminal:
@@ -146,11 +149,24 @@ def run_notebook(path: Path, out_dir: Path, *, parameters: Mapping[str, object] 
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except Exception as exc:  # PapermillExecutionError, timeouts, kernel death
         error = _error_of(exc)
+    finally:
+        if raw.exists():
+            executed.write_text(mask_report(raw.read_text(encoding="utf-8")), encoding="utf-8")
+        shutil.rmtree(private, ignore_errors=True)
     seconds = time.perf_counter() - t0
     if error is None:
         error = first_error_output(executed)
     return NotebookRun(path.stem, seconds, error is None, error, executed,
                        _to_html(executed) if executed.exists() else None)
+
+
+_ID11 = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
+
+
+def mask_report(text: str) -> str:
+    """An executed notebook's text with every 11-digit run masked (``010190*****``): the
+    injected-parameters cell, papermill's metadata (``-p ids …``) and every output."""
+    return _ID11.sub(r"\1*****", text)
 
 
 def first_error_output(executed: Path) -> str | None:
@@ -167,8 +183,11 @@ def first_error_output(executed: Path) -> str | None:
 
 def run_all(notebooks: Iterable[str | Path] | None = None, out: str | Path = "reports", *,
             data_dir: str | os.PathLike | None = None, timeout: float = 900,
-            echo: bool = False) -> list[NotebookRun]:
-    """Run the notebooks against the sandbox into ``out`` and write ``summary.md`` / ``summary.json``."""
+            echo: bool = False, parameters: Mapping[str, object] | None = None) -> list[NotebookRun]:
+    """Run the notebooks against the sandbox into ``out`` and write ``summary.md`` / ``summary.json``.
+
+    ``parameters`` go to every notebook (papermill ``-p``); identifiers among them are masked in
+    the reports (``mask_report``)."""
     paths = find_notebooks([str(n) for n in notebooks] if notebooks else None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -182,7 +201,7 @@ def run_all(notebooks: Iterable[str | Path] | None = None, out: str | Path = "re
             for path in paths:
                 if echo:
                     print(f"· {path.name} …", end=" ", flush=True)
-                run = run_notebook(path, out, timeout=timeout)
+                run = run_notebook(path, out, timeout=timeout, parameters=parameters)
                 runs.append(run)
                 if echo:
                     print(f"{'ok' if run.ok else 'FEIL'} ({run.seconds:.1f} s)"
@@ -208,6 +227,18 @@ def write_summary(runs: list[NotebookRun], out: Path) -> Path:
     return md
 
 
+def _parse_value(text: str) -> object:
+    """A ``-p`` value as papermill's CLI reads it: YAML (numbers, lists, None …), else text."""
+    import yaml
+
+    if re.fullmatch(r"\s*\d{11}\s*", text):  # an identifier stays text (YAML would make it a number)
+        return text.strip()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
 def lab_command(port: int = 8888, *, folder: Path | None = None) -> list[str]:
     """The JupyterLab command line: loopback only, token authentication left on (the default)."""
     return [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}",
@@ -226,7 +257,8 @@ def cli_main(args) -> int:
         print(f"Fant ingen notatbøker i {notebooks_dir()}", file=sys.stderr)
         return 2
     print(f"Kjører {len(paths)} notatbøker mot sandkassen → {args.out}/", flush=True)
-    runs = run_all(paths, args.out, echo=True)
+    params = {name: _parse_value(value) for name, value in (getattr(args, "parameter", None) or [])}
+    runs = run_all(paths, args.out, echo=True, parameters=params)
     failed = [r for r in runs if not r.ok]
     print(f"\n{len(runs) - len(failed)} av {len(runs)} ok. Sammendrag: {Path(args.out) / 'summary.md'}")
     return 1 if failed else 0

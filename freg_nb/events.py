@@ -461,7 +461,7 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     sample of the stored events (``POST v1/hendelser/bulkoppslag``, med hjemmel only) and counts,
     per hendelsetype (rows), the documents by ``entitetsendring`` (columns: registrereNy,
     korrigere, annullere, korrigereHistorisk, … — a document with several changes counts once for
-    each kind it has). Small cells are suppressed (``<5``, with secondary suppression) unless
+    each kind it has). Small cells are hidden (``:``, with secondary suppression) unless
     ``suppress=False``. The column ``sample`` is the number of sampled documents of the type.
 
     Read the events first (``read_events``). The same ``seed`` picks the same sample.
@@ -540,6 +540,9 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     wide = wide.fillna(0).astype("int64")[[*order, "sample"]]
     wide = wide.sort_values("sample", ascending=False)
     wide.columns.name = None
-    if suppress and len(wide):
-        wide = privacy.suppress(wide, list(wide.columns), threshold=threshold).table
+    if not suppress:
+        return privacy.unsuppressed_table(wide, purpose="hendelser: hva slags endring (uskjult, ikke for publisering)",
+                                          store=store, role=name)
+    if len(wide):
+        wide = privacy.suppress(wide, list(wide.columns), threshold=threshold, within_row={"sample": order}).table
     return wide

@@ -350,9 +350,9 @@ def _parts_of(client: Any, role: str, parts: Sequence[str] | str | None) -> list
 def _result(run: _Run, state: dict, *, show_ids: bool) -> "pd.DataFrame":
     import pandas as pd
 
-    from .privacy import mask_ids
+    from .privacy import flag_unknown_protection, mask_ids
 
-    df = pd.read_parquet(run.store.resolve(state["parquet"]))
+    df = flag_unknown_protection(pd.read_parquet(run.store.resolve(state["parquet"])), run.parts)
     if not show_ids:
         df = mask_ids(df)
     df.attrs["uttrekk"] = {

@@ -247,7 +247,7 @@ def _build(store: Any, folder: Path, *, role_name: str, parts: list[str] | None,
         key = persons[col].map(rank)
         persons = (persons.assign(_ord=key.astype("Float64")).sort_values("_ord", kind="stable", na_position="last")
                    .drop(columns="_ord").reset_index(drop=True))
-    persons = _protect(persons, None, show_ids=True)
+    persons = privacy.flag_unknown_protection(_protect(persons, None, show_ids=True), parts)
     protected = (persons.loc[persons["adressebeskyttet"].fillna(False).astype(bool), col].dropna().tolist()
                  if col is not None and "adressebeskyttet" in persons.columns else [])
     ecol = _id_column(errors)

@@ -1,44 +1,60 @@
 """Privacy rules used by every display, aggregate and export — in one place.
 
 * **Identifiers** are masked (``010190*****``, see ``ids.mask``) unless ``show=True``.
-* **Small cells**: aggregate counts from 1 to ``threshold - 1`` are shown as ``<5``; secondary
-  suppression stops a reader from recomputing them from totals (see ``suppress``).
+* **Small cells**: counts are published through ``suppress`` / ``count_table`` (disclosure
+  control on the linked set of tables published together; SSB's mark ``:`` and a footnote —
+  see ``freg_nb.disclosure``), or, for internal work only, through the audited ``unsuppressed_table``.
 * **Address protection**: persons with ``fortrolig`` or ``strengtFortrolig`` address protection
-  (compared case-insensitively) never have address values shown, exported or plotted; they are
-  flagged ``adressebeskyttet`` instead (see ``drop_protected_addresses``).
-* **Audit**: every lookup of personal data can be recorded (``audit``) with identifiers only as
-  salted SHA-256 hashes.
+  (compared case-insensitively), and every address version graded so, never have address values
+  shown, exported or plotted; they are flagged ``adressebeskyttet`` instead
+  (``drop_protected_addresses``). A role that may not see ``adressebeskyttelse`` gets the flag
+  *unknown* (``<NA>``), and aggregates treat those persons' addresses as protected.
+* **Audit**: see ``freg_nb.audit`` (re-exported here as ``audit``).
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
-import orjson
 import pandas as pd
 
+from freg_nb import audit as _audit
+from freg_nb import disclosure as _dc
 from freg_nb import ids as _ids
 from freg_nb.codes import PROTECTED_LEVELS
+from freg_nb.disclosure import FOOTNOTE, MARK, MIN_THRESHOLD, small_cell_threshold
+from freg_nb.store import DataDir
 
 __all__ = [
     "ADDRESS_COLUMNS",
+    "ADDRESS_ELEMENTS",
+    "AREA_COLUMNS",
+    "FOOTNOTE",
     "ID_COLUMNS",
     "KOMMUNE_COLUMNS",
+    "MARK",
+    "MIN_THRESHOLD",
     "PROTECTED_LEVELS",
     "Suppressed",
     "audit",
+    "count_table",
     "drop_protected_addresses",
+    "flag_unknown_protection",
     "is_protected",
     "mask_ids",
     "mask_series",
+    "protected_or_unknown",
+    "protection_known",
     "small_cell_threshold",
     "suppress",
+    "unsuppressed_table",
+    "with_footnote",
 ]
+
+
+def audit(datadir: "DataDir | str", action: str, **kw) -> dict:
+    """``freg_nb.audit.audit`` for a data folder given as a ``DataDir`` or a path."""
+    return _audit.audit(datadir if isinstance(datadir, DataDir) else DataDir(datadir), action, **kw)
 
 
 ID_COLUMNS = frozenset(name.lower() for name in (
@@ -55,14 +71,25 @@ ADDRESS_COLUMNS = (
     "stemmekrets", "skolekrets", "kirkekrets", "matrikkelnummer", "gaardsnummer",
     "bruksnummer", "festenummer", "undernummer", "adresseIdentifikatorFraMatrikkelen",
     "adresse_identifikator", "koordinater", "x", "y", "lat", "lon", "latitude", "longitude",
-    "nord", "oest", "adresselinje", "adresse",
+    "nord", "oest", "adresselinje", "adresse", "landkode", "byEllerStedsnavn", "regionDistriktOmraade",
+    "postboks", "postkode", "bygning", "etasjenummer", "boenhet", "distriktsnavn",
 )
 """Small-area and address columns blanked for protected persons."""
 
 KOMMUNE_COLUMNS = ("kommunenummer", "kommunenavn", "bostedskommune", "oppholdskommune")
 """Large-area columns: blanked too unless ``keep_kommune=True`` (for per-kommune aggregates)."""
 
-_SUPPRESSED_MARK = "<{threshold}"
+ADDRESS_ELEMENTS = frozenset({
+    "bostedsadresse", "oppholdsadresse", "deltBosted", "postadresse", "postadresseIUtlandet",
+    "kontaktadresse", "kontaktadresseIUtlandet", "preferertKontaktadresse",
+    "kontaktinformasjonForDoedsbo", "oppholdPaaSvalbard",
+})
+"""Person-document elements that carry addresses (blanked for protected persons and versions)."""
+
+AREA_COLUMNS = frozenset({*ADDRESS_COLUMNS, "grunnkretsnummer", "kommunenummer", "kommunenavn",
+                          "bostedskommune", "oppholdskommune", "postnummer", "poststed"})
+"""Columns that place a person: aggregates put protected (or unknown-protection) persons in
+``uoppgitt`` for these, and never in a cell of their own."""
 
 
 # ---- identifiers --------------------------------------------------------------------------
@@ -106,134 +133,6 @@ def mask_ids(df: pd.DataFrame, columns: Sequence[str] | None = None, *,
     return out
 
 
-# ---- small cells --------------------------------------------------------------------------
-class Suppressed(NamedTuple):
-    """``table``: the display table (counts as text, suppressed cells ``<5``);
-    ``mask``: True where a count was suppressed (same index, the count columns)."""
-
-    table: pd.DataFrame
-    mask: pd.DataFrame
-
-
-def small_cell_threshold(threshold: int | None = None) -> int:
-    """``threshold``, else ``FREG_NB_SMALL_CELL``, else 5."""
-    if threshold is None:
-        raw = os.environ.get("FREG_NB_SMALL_CELL", "5")
-        try:
-            threshold = int(raw)
-        except ValueError:
-            raise ValueError(f"FREG_NB_SMALL_CELL must be a whole number, got {raw!r}") from None
-    if threshold < 1:
-        raise ValueError("the small-cell threshold must be at least 1")
-    return int(threshold)
-
-
-def _secondary(values: np.ndarray, supp: np.ndarray, lines: list[np.ndarray]) -> np.ndarray:
-    """Add secondary suppressions until no line has exactly one suppressed cell that a
-    published line total would reveal. ``lines``: for each dimension, a line id per cell."""
-    supp = supp.copy()
-    positive = np.nan_to_num(values, nan=0.0) > 0
-    while True:
-        changed = False
-        for key in lines:
-            n_supp = np.bincount(key, weights=supp.astype(float), minlength=key.max() + 1 if len(key) else 0)
-            lonely = np.flatnonzero(n_supp == 1)
-            if not len(lonely):
-                continue
-            cand = np.isin(key, lonely) & ~supp & positive
-            if not cand.any():
-                continue
-            idx = np.flatnonzero(cand)
-            frame = pd.DataFrame({"line": key[idx], "v": values[idx], "i": idx})
-            pick = frame.sort_values(["v", "i"], kind="stable").drop_duplicates("line")["i"].to_numpy()
-            supp[pick] = True
-            changed = True
-        if not changed:
-            return supp
-
-
-def _display(values: pd.Series, supp: pd.Series, label: str) -> pd.Series:
-    text = values.astype("Int64").astype(pd.StringDtype("pyarrow"))
-    return text.mask(supp.astype(bool), label)
-
-
-def suppress(df: pd.DataFrame, count_cols: str | Sequence[str] | None = None, *,
-             threshold: int | None = None, by: str | Sequence[str] | None = None) -> Suppressed:
-    """Small-cell suppression for an aggregate table; returns ``Suppressed(table, mask)``.
-
-    The rule:
-
-    1. **Primary**: a count from 1 to ``threshold - 1`` is shown as ``"<threshold"`` (``<5``).
-       A zero stays ``0``: an empty cell identifies nobody, and hiding it would only make the
-       table harder to read.
-    2. **Secondary**: within each *line* whose total a reader may know (a row or a column of a
-       crosstab, a group of a long table), a single suppressed cell could be recomputed as
-       total minus the visible cells. So wherever a line holds exactly one suppressed cell,
-       the smallest other non-zero visible cell of that line is suppressed too; repeated until
-       no line has a lone suppressed cell. (If a line's other cells are all zero, nothing can
-       hide it: do not publish that line's total.)
-
-    Two shapes:
-
-    * **wide crosstab** (``by=None``): rows × ``count_cols`` (default: every integer column).
-      Lines are each row (across the count columns) and each count column (down the rows).
-    * **long table** (``by`` given): columns ``[*by, *category columns, count]`` with one count
-      column. Lines are each ``by`` group and, across groups, each combination of the other
-      (category) columns — the same two dimensions as the crosstab it would pivot to.
-
-    The threshold defaults to ``FREG_NB_SMALL_CELL`` or 5. Missing counts are shown as ``""``.
-
-    >>> t, m = suppress(pd.DataFrame({"kommune": ["A", "B", "C"], "n": [3, 40, 12]}), threshold=5)
-    >>> t["n"].tolist()
-    ['<5', '40', '<5']
-    """
-    thr = small_cell_threshold(threshold)
-    label = _SUPPRESSED_MARK.format(threshold=thr)
-    if isinstance(count_cols, str):
-        count_cols = [count_cols]
-    if by is not None:
-        by = [by] if isinstance(by, str) else list(by)
-        if count_cols is None:
-            count_cols = [c for c in df.columns if c not in by and pd.api.types.is_integer_dtype(df[c])]
-        if len(count_cols) != 1:
-            raise ValueError(f"a long table needs exactly one count column, found {list(count_cols)}")
-        ccol = count_cols[0]
-        other = [c for c in df.columns if c not in by and c != ccol]
-        vals = pd.to_numeric(df[ccol]).to_numpy(dtype=float, na_value=np.nan)
-        supp = (vals > 0) & (vals < thr)
-        lines = [df.groupby(by, sort=False, dropna=False).ngroup().to_numpy()]
-        if other:
-            lines.append(df.groupby(other, sort=False, dropna=False).ngroup().to_numpy())
-        supp = _secondary(vals, supp, lines)
-        mask = pd.DataFrame({ccol: supp}, index=df.index)
-        table = df.copy()
-        table[ccol] = _display(df[ccol], mask[ccol], label)
-        return Suppressed(table, mask)
-
-    if count_cols is None:
-        count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])
-                      and not pd.api.types.is_bool_dtype(df[c])]
-    count_cols = list(count_cols)
-    if not count_cols:
-        raise ValueError("no count columns found; name them with count_cols=")
-    block = df[count_cols].apply(pd.to_numeric).to_numpy(dtype=float, na_value=np.nan)
-    n_rows, n_cols = block.shape
-    vals = block.ravel()  # row-major: cell (r, c) at r * n_cols + c
-    supp = (vals > 0) & (vals < thr)
-    lines = []
-    if n_cols > 1:
-        lines.append(np.repeat(np.arange(n_rows), n_cols))
-    if n_rows > 1:
-        lines.append(np.tile(np.arange(n_cols), n_rows))
-    if lines and len(vals):
-        supp = _secondary(vals, supp, lines)
-    mask = pd.DataFrame(supp.reshape(n_rows, n_cols), index=df.index, columns=count_cols)
-    table = df.copy()
-    for c in count_cols:
-        table[c] = _display(df[c], mask[c], label)
-    return Suppressed(table, mask)
-
-
 # ---- address protection -------------------------------------------------------------------
 def is_protected(series: pd.Series) -> pd.Series:
     """True where a grading level is ``fortrolig`` or ``strengtFortrolig`` (any case)."""
@@ -261,7 +160,8 @@ def drop_protected_addresses(df: pd.DataFrame, *, keep_kommune: bool = False) ->
     A kommune is a large area, so per-kommune counts may keep protected persons
     (``keep_kommune=True``); small-area breakdowns (grunnkrets, postnummer) never include them,
     because those values are blank (pandas drops NA groups by default). Adds/updates the
-    boolean ``adressebeskyttet`` column.
+    boolean ``adressebeskyttet`` column; an unknown flag (``<NA>``: the role may not see
+    ``adressebeskyttelse``) stays unknown unless the row is found protected.
     """
     out = df.copy()
     flag = protected_rows(df)
@@ -269,69 +169,290 @@ def drop_protected_addresses(df: pd.DataFrame, *, keep_kommune: bool = False) ->
     for c in cols:
         if flag.any():
             out[c] = out[c].mask(flag)
-    out["adressebeskyttet"] = flag.astype("boolean")
+    new = flag.astype("boolean")
+    if "adressebeskyttet" in df.columns:
+        new = new.mask(~flag & df["adressebeskyttet"].astype("boolean").isna().to_numpy(), pd.NA)
+    out["adressebeskyttet"] = new
     return out
 
 
-# ---- audit --------------------------------------------------------------------------------
-def _salt(path: Path) -> bytes:
-    """The per-data-folder salt (32 random bytes, 0600), created once, atomically."""
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    tmp = path.with_name(f".tmp-salt-{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, secrets.token_hex(32).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)  # fails if another process won the race: use theirs
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
-    return bytes.fromhex(path.read_text().strip())
+def protection_known(parts: Sequence[str] | None) -> bool:
+    """Whether answers fetched with ``parts`` (None = person-basis) include ``adressebeskyttelse``:
+    without it, a protected person looks like anyone else."""
+    named = [p for p in (parts or []) if p != "historikk"]
+    return not named or bool({"person-basis", "adressebeskyttelse"} & set(named))
 
 
-def hash_ids(datadir, idents: Iterable[str]) -> list[str]:
-    """Salted SHA-256 (hex) of each identifier, with the data folder's salt."""
-    root = Path(getattr(datadir, "path", datadir))
-    salt = _salt(root / "audit.salt")
-    return [hashlib.sha256(salt + str(i).strip().encode()).hexdigest() for i in idents]
+def flag_unknown_protection(df: pd.DataFrame, parts: Sequence[str] | None) -> pd.DataFrame:
+    """``adressebeskyttet`` set to ``<NA>`` (unknown) where answers fetched with ``parts`` could
+    not show the protection and nothing else (a graded address) shows it."""
+    if protection_known(parts) or "adressebeskyttet" not in df.columns:
+        return df
+    out = df.copy()
+    flag = out["adressebeskyttet"].astype("boolean")
+    out["adressebeskyttet"] = flag.mask(~flag.fillna(False).astype(bool), pd.NA)
+    return out
 
 
-def audit(datadir, action: str, *, role: str, n_persons: int, purpose: str | None = None,
-          ids: Iterable[str] = ()) -> dict:
-    """Append one JSON line to ``audit.log`` in the data folder; returns the record.
+def protected_or_unknown(df: pd.DataFrame) -> pd.Series:
+    """True where a person's address is protected or its protection unknown (aggregates)."""
+    if "adressebeskyttet" not in df.columns:
+        return protected_rows(df) | True  # no protection information at all: unknown for everyone
+    flag = df["adressebeskyttet"].astype("boolean")
+    return flag.fillna(True).astype(bool) | protected_rows(df)
 
-    Fields: ``time`` (UTC, ISO 8601), ``action``, ``role`` (the role *name*), ``purpose``,
-    ``n_persons``, ``ids_sha256`` (identifiers as salted SHA-256 hashes — never in clear; the
-    salt is ``audit.salt``, 0600, one per data folder). The file is opened with ``O_APPEND``
-    and each record is written with a single ``write``: lines are only ever added.
+
+# ---- small cells --------------------------------------------------------------------------
+class Suppressed(NamedTuple):
+    """``table``: the display table (counts as text, hidden cells ``:``, footnote under it);
+    ``mask``: True where a count is hidden (same index, the count columns)."""
+
+    table: pd.DataFrame
+    mask: pd.DataFrame
+
+
+UNKNOWN = "uoppgitt"
+OTHER = "andre"
+
+
+def _code_lists() -> dict[str, list[str]]:
+    from freg_nb.tables import _CODES
+
+    return {k: list(_CODES[k]) for k in ("kjoenn", "status", "sivilstand")}
+
+
+def _categories(s: pd.Series, name: str, thr: int) -> tuple[pd.Series, list[str]]:
+    """(values as text, category list): code lists where there is one, the categorical's own
+    categories, else the data's categories with the rare ones (< ``thr``) merged into ``andre``
+    — so that the list itself reveals no small group."""
+    codes = _code_lists().get(name)
+    if codes is None and isinstance(s.dtype, pd.CategoricalDtype):
+        codes = [str(c) for c in s.cat.categories]
+    text = s.astype("object").where(s.notna(), None)
+    text = pd.Series([UNKNOWN if v is None or str(v).strip() in ("", "nan", "<NA>") else str(v)
+                      for v in text], index=s.index, dtype="object")
+    if codes is None:
+        freq = text[text != UNKNOWN].value_counts()
+        rare = set(freq.index[freq < thr])
+        if rare:
+            text = text.where(~text.isin(rare), OTHER)
+        codes = sorted(set(text) - {UNKNOWN, OTHER}, key=_natural)
+        if rare:
+            codes.append(OTHER)
+    else:
+        text = text.where(text.isin(codes) | (text == UNKNOWN), OTHER)
+        if (text == OTHER).any():
+            codes = [*codes, OTHER]
+    if (text == UNKNOWN).any():
+        codes = [*codes, UNKNOWN]
+    return text, codes
+
+
+def _natural(v: str):
+    return (0, int(v), v) if v.isdigit() else (1, 0, v)
+
+
+def _one_way(counts: np.ndarray, forced: np.ndarray, thr: int) -> np.ndarray:
+    ls = _dc.LinkedSet(len(counts))
+    for k, v in enumerate(counts):
+        ls.add(_dc.Cell((k,), int(v), "a", hidden=bool(0 < v < thr or forced[k])))
+    ls.add(_dc.Cell(tuple(range(len(counts))), int(counts.sum()), "N", hideable=False))
+    _dc.protect(ls, thr)
+    return np.array([c.hidden for c in ls.cells[:len(counts)]])
+
+
+def count_table(frame: pd.DataFrame, dims: Sequence[str], *, threshold: int | None = None,
+                protected: pd.Series | None = None, unsuppressed: bool = False,
+                purpose: str | None = None, store=None) -> pd.DataFrame:
+    """Counts of the rows of ``frame`` by one or two ``dims`` (long form: ``[*dims, "antall"]``),
+    with disclosure control on the linked set published together.
+
+    * Categories: the code list for ``kjoenn``/``status``/``sivilstand`` and for categorical
+      columns (age bands); otherwise the data's, with categories under the threshold merged into
+      ``andre`` first. Missing values are ``uoppgitt``.
+    * ``protected`` (True/``<NA>`` = protected or unknown, aligned with ``frame``): for area
+      columns (``AREA_COLUMNS``) those persons count as ``uoppgitt``, and a ``uoppgitt`` cell that
+      holds them (but not everyone) is always hidden — no cell is made of protected persons.
+    * Counts from 1 to ``threshold - 1`` are hidden; more cells are hidden until, given the
+      one-way tables of each dimension, the crosstab and the total (all published together),
+      no hidden cell can be narrowed to a range under ``threshold`` (``disclosure.protect``).
+      A two-way table keeps the one-way tables' pattern as its margins, so the one-way tables
+      and the crosstab of the same ``frame`` are safe together.
+
+    ``antall`` holds text: the count, or ``:`` (see ``FOOTNOTE`` under the table).
+    ``unsuppressed=True`` skips all of it (see ``unsuppressed_table``).
     """
-    from freg_nb.store import DataDir
+    dims = list(dims)
+    thr = small_cell_threshold(threshold)
+    texts, cats, forced = {}, {}, {}
+    prot = None
+    if protected is not None:
+        prot = pd.Series(protected).astype("boolean").fillna(True).astype(bool)
+        prot = prot.reindex(frame.index).fillna(True).to_numpy(dtype=bool)
+    for d in dims:
+        s = frame[d]
+        if prot is not None and d in AREA_COLUMNS:
+            s = s.astype("object").where(~prot, None)
+        texts[d], cats[d] = _categories(s, d, thr)
+        unknown = (texts[d] == UNKNOWN).to_numpy()
+        forced[d] = bool(prot is not None and d in AREA_COLUMNS and (unknown & prot).any()
+                         and unknown.sum() < len(frame))
+    codes = [pd.Categorical(texts[d], categories=cats[d]).codes for d in dims]
+    shape = [len(cats[d]) for d in dims]
+    flat = np.ravel_multi_index(codes, shape) if len(frame) else np.array([], dtype=int)
+    grid = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    index = pd.MultiIndex.from_product([cats[d] for d in dims], names=dims)
+    out = index.to_frame(index=False)
+    out["antall"] = grid.ravel().astype("int64")
+    if unsuppressed:
+        return unsuppressed_table(out, purpose=purpose, store=store)
+    one = {d: _one_way(grid.sum(axis=tuple(k for k in range(len(dims)) if dims[k] != d)),
+                       np.array([forced[d] and c == UNKNOWN for c in cats[d]]), thr) for d in dims}
+    if len(dims) == 1:
+        hidden = one[dims[0]]
+    else:
+        hidden = _two_way(grid, one[dims[0]], one[dims[1]],
+                          [forced[dims[0]] and c == UNKNOWN for c in cats[dims[0]]],
+                          [forced[dims[1]] and c == UNKNOWN for c in cats[dims[1]]], thr)
+    out["antall"] = _dc.display_counts(out["antall"], hidden.ravel())
+    return _dc.as_table(out)
 
-    store = datadir if isinstance(datadir, DataDir) else DataDir(datadir)
-    if not isinstance(n_persons, (int, np.integer)) or n_persons < 0:
-        raise ValueError("n_persons must be a non-negative whole number")
-    record = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "action": str(action),
-        "role": str(role),
-        "purpose": purpose,
-        "n_persons": int(n_persons),
-        "ids_sha256": hash_ids(store, ids),
-    }
-    line = orjson.dumps(record) + b"\n"
-    fd = os.open(store.audit_log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return record
+
+def _two_way(grid: np.ndarray, hid_a: np.ndarray, hid_b: np.ndarray, force_a, force_b, thr: int) -> np.ndarray:
+    na, nb = grid.shape
+    ls = _dc.LinkedSet(na * nb)
+    for i in range(na):
+        for j in range(nb):
+            v = int(grid[i, j])
+            ls.add(_dc.Cell((i * nb + j,), v, "ab", hidden=bool(0 < v < thr or force_a[i] or force_b[j])))
+    for i in range(na):
+        ls.add(_dc.Cell(tuple(i * nb + j for j in range(nb)), int(grid[i].sum()), "a", False, bool(hid_a[i])))
+    for j in range(nb):
+        ls.add(_dc.Cell(tuple(i * nb + j for i in range(na)), int(grid[:, j].sum()), "b", False, bool(hid_b[j])))
+    ls.add(_dc.Cell(tuple(range(na * nb)), int(grid.sum()), "N", hideable=False))
+    narrow = _dc.protect(ls, thr)
+    # The greedy search adds one cell at a time; a hidden margin can need several at once.
+    # Then hide the rows and columns of the hidden margins whole, and if even that is not
+    # enough, the whole crosstab (which then adds nothing to the one-way tables).
+    for widen in (lambda i, j: bool(hid_a[i] or hid_b[j]), lambda i, j: True):
+        if not narrow:
+            break
+        for i in range(na):
+            for j in range(nb):
+                if widen(i, j):
+                    ls.cells[i * nb + j].hidden = True
+        narrow = _dc.protect(ls, thr)
+    return np.array([c.hidden for c in ls.cells[:na * nb]]).reshape(na, nb)
+
+
+def suppress(df: pd.DataFrame, count_cols: str | Sequence[str] | None = None, *,
+             threshold: int | None = None, by: str | Sequence[str] | None = None,
+             within_row: dict[str, Sequence[str]] | None = None) -> Suppressed:
+    """Disclosure control for a table of counts already made; returns ``Suppressed(table, mask)``.
+
+    * **wide** (``by=None``): rows × ``count_cols`` (default: every integer column). A reader is
+      assumed to know every row total, every column total and the grand total.
+    * **long** (``by`` given): ``[*by, *category columns, count]``; the totals of each ``by``
+      group, of each category combination and the grand total are assumed known.
+    * ``within_row={"sample": [...]}``: in a wide table, the column ``sample`` is a per-row count
+      of which each of the listed columns is a part (``cell ≤ sample ≤ sum of the parts``),
+      instead of an ordinary column; the ``sample`` column's total is assumed known.
+
+    Counts from 1 to ``threshold - 1`` are hidden (``:``), then complementary cells until every
+    hidden cell's feasible range (linear programming, hidden ≥ 1 where zeros are shown) is at
+    least ``threshold`` wide. Missing counts are shown as missing.
+
+    >>> t, m = suppress(pd.DataFrame({"kommune": ["A", "B", "C"], "n": [3, 40, 12]}), threshold=5)
+    >>> t["n"].tolist()
+    [':', '40', ':']
+    """
+    thr = small_cell_threshold(threshold)
+    if isinstance(count_cols, str):
+        count_cols = [count_cols]
+    if by is not None:
+        by = [by] if isinstance(by, str) else list(by)
+        if count_cols is None:
+            count_cols = [c for c in df.columns if c not in by and pd.api.types.is_integer_dtype(df[c])]
+        if len(count_cols) != 1:
+            raise ValueError(f"a long table needs exactly one count column, found {list(count_cols)}")
+        ccol = count_cols[0]
+        other = [c for c in df.columns if c not in by and c != ccol]
+        vals = pd.to_numeric(df[ccol]).fillna(0).astype("int64").to_numpy()
+        groups = [df.groupby(by, sort=False, dropna=False).ngroup().to_numpy()]
+        if other:
+            groups.append(df.groupby(other, sort=False, dropna=False).ngroup().to_numpy())
+        hidden = _lines(vals, groups, thr).reshape(-1, 1)
+        cols = [ccol]
+    else:
+        if count_cols is None:
+            count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])
+                          and not pd.api.types.is_bool_dtype(df[c])]
+        cols = list(count_cols)
+        if not cols:
+            raise ValueError("no count columns found; name them with count_cols=")
+        block = df[cols].apply(pd.to_numeric).fillna(0).astype("int64").to_numpy()
+        hidden = _wide(block, cols, within_row or {}, thr)
+    mask = pd.DataFrame(hidden, index=df.index, columns=cols)
+    table = df.copy()
+    for k, c in enumerate(cols):
+        table[c] = _dc.display_counts(df[c], hidden[:, k])
+    return Suppressed(_dc.as_table(table), mask)
+
+
+def _lines(vals: np.ndarray, groups: list[np.ndarray], thr: int) -> np.ndarray:
+    ls = _dc.LinkedSet(len(vals))
+    for k, v in enumerate(vals):
+        ls.add(_dc.Cell((k,), int(v), "t", hidden=bool(0 < v < thr)))
+    for key in groups:
+        for g in np.unique(key):
+            members = tuple(int(k) for k in np.flatnonzero(key == g))
+            ls.add(_dc.Cell(members, int(vals[list(members)].sum()), "m", hideable=False))
+    ls.add(_dc.Cell(tuple(range(len(vals))), int(vals.sum()), "N", hideable=False))
+    _dc.protect(ls, thr)
+    return np.array([c.hidden for c in ls.cells[:len(vals)]], dtype=bool)
+
+
+def _wide(block: np.ndarray, cols: list[str], within: dict[str, Sequence[str]], thr: int) -> np.ndarray:
+    n_rows, n_cols = block.shape
+    var = lambda r, c: r * n_cols + c  # noqa: E731
+    ls = _dc.LinkedSet(n_rows * n_cols)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            v = int(block[r, c])
+            ls.add(_dc.Cell((var(r, c),), v, "t", hidden=bool(0 < v < thr)))
+    special = {cols.index(k): [cols.index(p) for p in parts] for k, parts in within.items()}
+    plain = [c for c in range(n_cols) if c not in special]
+    for c in (special or range(n_cols)):  # with a per-row count, only its total is known (the sample)
+        ls.add(_dc.Cell(tuple(var(r, c) for r in range(n_rows)), int(block[:, c].sum()), "m", hideable=False))
+    if not special:
+        for r in range(n_rows):
+            ls.add(_dc.Cell(tuple(var(r, c) for c in plain), int(block[r, plain].sum()), "m", hideable=False))
+        ls.add(_dc.Cell(tuple(range(n_rows * n_cols)), int(block.sum()), "N", hideable=False))
+    for s, parts in special.items():
+        for r in range(n_rows):
+            for p in parts:  # a part ≤ the row's count
+                ls.ub.append(({var(r, p): 1.0, var(r, s): -1.0}, 0.0))
+            ls.ub.append(({var(r, s): 1.0, **{var(r, p): -1.0 for p in parts}}, 0.0))  # count ≤ sum of parts
+    _dc.protect(ls, thr)
+    return np.array([c.hidden for c in ls.cells[:n_rows * n_cols]], dtype=bool).reshape(n_rows, n_cols)
+
+
+def with_footnote(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (made from ``count_table``/``suppress`` output) with the footnote under it."""
+    return _dc.as_table(df)
+
+
+def unsuppressed_table(df: pd.DataFrame, *, purpose: str | None, store=None, role: str = "-",
+                 count_cols: Sequence[str] | None = None) -> pd.DataFrame:
+    """The counts as they are, for internal work only — never for publication.
+
+    An explicit choice: it is written to the audit log (operation ``uskjult-tabell``, the
+    ``purpose``, the number of persons counted) and the table carries the note
+    ``UNSUPPRESSED_NOTE`` ("IKKE FOR PUBLISERING …") under it.
+    """
+    cols = list(count_cols) if count_cols else [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
+    n = int(sum(pd.to_numeric(df[c]).fillna(0).sum() for c in cols)) if cols else 0
+    audit(store, "uskjult-tabell", role=role, n_persons=n, purpose=purpose)
+    return _dc.as_table(df, _dc.UNSUPPRESSED_NOTE)
+
+

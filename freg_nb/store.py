@@ -6,7 +6,8 @@ Layout (under ``DataDir.path``)::
     parquet/...                  tidy tables
     extracts/<name>/state.json   extract job state
     feeds/<role>/checkpoint.json feed checkpoints
-    audit.log, audit.salt        who looked up how many persons (see privacy.audit)
+    audit.log                    who looked up how many persons, and why (see freg_nb.audit; its
+                                 HMAC key is kept apart, in the user's config folder)
     sandbox/                     the sandbox's own PKI and secrets (kept by purge by default)
 
 Guarantees: the folder and every sub-folder are 0700, every file 0600 — set explicitly, so the
@@ -39,7 +40,7 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 DEFAULT_RETENTION_DAYS = 30
 _KEEP_BY_DEFAULT = ("sandbox",)  # top-level entries purge leaves alone unless asked
-_AUDIT_FILES = ("audit.log", "audit.salt")
+_AUDIT_FILES = ("audit.log", "audit.salt")  # audit.salt: left by older versions (the key is no longer here)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -103,7 +104,15 @@ class DataDir:
     # ---- paths ---------------------------------------------------------------------------
     @staticmethod
     def _mkdir(path: Path) -> None:
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        """Create ``path`` 0700 — and every missing folder above it too (``mkdir(parents=True)``
+        would give those the process umask); folders that exist already are left as they are."""
+        missing = [p for p in [path, *path.parents] if not p.exists()]
+        for p in reversed(missing):
+            try:
+                p.mkdir(mode=DIR_MODE)
+                os.chmod(p, DIR_MODE)
+            except FileExistsError:  # made meanwhile by another process
+                pass
         os.chmod(path, DIR_MODE)
 
     def _ensure_parents(self, target: Path) -> None:
@@ -263,10 +272,16 @@ class DataDir:
               include_sandbox: bool = False, include_audit: bool = False) -> list[Path]:
         """Delete stored data; returns the files removed (or that would be, with ``dry_run``).
 
-        By default the sandbox's PKI (``sandbox/``) and the audit log (an accountability record,
-        identifiers only as salted hashes) are kept. ``older_than`` limits it to files last
+        By default the sandbox's PKI (``sandbox/``) and the audit log (an accountability record)
+        are kept — but the log's records older than ``older_than`` days (default: the retention
+        period, ``FREG_NB_RETENTION_DAYS`` or 30) are folded into counts (``audit.prune``: no
+        user, purpose or identifiers left). ``older_than`` limits the purge to files last
         changed more than that many days ago. Empty folders left behind are removed too.
         """
+        if not dry_run and not include_audit:
+            from freg_nb.audit import prune
+
+            prune(self, retention_days() if older_than is None else older_than)
         if older_than is not None:
             limit = time.time() - older_than * 86400
         files = [f for f in self._files(include_sandbox=include_sandbox, include_audit=include_audit)
@@ -353,8 +368,11 @@ def cli_main(args: Any, *, stdin=None, stdout=None) -> int:
     total = sum(_size(f) for f in files)
     scope = f" older than {older} days" if older is not None else ""
     print(f"Data folder: {store.path}", file=out)
-    print("Kept: sandbox/ (the sandbox's certificates and keys) and the audit log.", file=out)
+    print("Beholdes: sandbox/ (sandkassens sertifikater og nøkler) og revisjonsloggen "
+          "(poster eldre enn oppbevaringstiden slås sammen til antall).", file=out)
     if not files:
+        if not getattr(args, "dry_run", False):
+            store.purge(dry_run=False, older_than=older)  # still folds old audit records into counts
         print(f"Nothing to delete{scope}.", file=out)
         return 0
     if getattr(args, "dry_run", False):

@@ -47,9 +47,10 @@ def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenumm
     several citizenships is counted once for each), ``sivilstand``, ``foedselsaar`` or any other
     column; or a pair of them for a two-way table (long form). Missing values are counted as
     ``uoppgitt`` — this includes persons whose address is protected, whose municipality is never
-    shown. Counts from 1 to ``threshold - 1`` (default ``FREG_NB_SMALL_CELL`` or 5) are shown as
-    ``<5``, with secondary suppression so they cannot be recomputed from totals
-    (``privacy.suppress``). The ``antall`` column therefore holds text.
+    shown. Counts from 1 to ``threshold - 1`` (default ``FREG_NB_SMALL_CELL`` or 5, never below 3)
+    are shown as ``:`` with a footnote, with secondary suppression so that no hidden count can be
+    narrowed down from what is published together (``privacy.count_table``). The ``antall``
+    column therefore holds text.
 
     >>> freg_nb.summarize_extract(df, by="kjoenn")                        # doctest: +SKIP
       kjoenn antall
@@ -75,21 +76,13 @@ def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenumm
             raise InputError(f"summarize_extract: no column {d!r}; choose from {', '.join(SUMMARY_DIMENSIONS)} "
                              f"or one of the table's columns.")
     frame = pd.DataFrame(cols, index=df.index)
+    frame["_beskyttet"] = privacy.protected_or_unknown(df)
     if "statsborgerskap" in dims:
         frame["statsborgerskap"] = frame["statsborgerskap"].astype(str).str.split(",")
         frame = frame.explode("statsborgerskap")
-    counts = frame.groupby(dims, observed=len(dims) == 1 and dims[0] != "aldersgruppe", dropna=False,
-                           sort=True).size().rename("antall").reset_index()
-    counts["antall"] = counts["antall"].astype("int64")
+    table = privacy.count_table(frame, dims, threshold=threshold, protected=frame["_beskyttet"])
     if dims == ["kommunenummer"]:
-        counts.insert(1, "kommunenavn", [kommunenavn(k) or "" for k in counts["kommunenummer"].astype(str)])
-    for d in dims:
-        if d != "aldersgruppe" and d != "foedselsaar":
-            counts[d] = counts[d].astype(str)
-    if len(dims) == 1:
-        table = privacy.suppress(counts, "antall", threshold=threshold).table
-    else:
-        table = privacy.suppress(counts, "antall", by=dims[0], threshold=threshold).table
+        table.insert(1, "kommunenavn", [kommunenavn(k) or "" for k in table["kommunenummer"].astype(str)])
     return table.reset_index(drop=True)
 
 
@@ -97,7 +90,7 @@ def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
                       threshold: int | None = None) -> "pd.DataFrame":
     """Persons by age group (rows, youngest first) and sex (columns ``kvinne``, ``mann``), suppressed.
 
-    Every age group from 0 to ``max_age+`` is present. Small cells show as ``<5`` (with secondary
+    Every age group from 0 to ``max_age+`` is present. Small cells show as ``:`` (with secondary
     suppression across both rows and columns). Feed it to ``freg_nb.plots.uttrekk.age_pyramid``.
     Persons without a known age or sex are left out.
 
@@ -107,12 +100,11 @@ def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
         if col not in df.columns:
             raise InputError(f"age_pyramid_table: the table has no {col!r} column.")
     groups = _age_band(df["alder"], band, max_age)
-    sex = df["kjoenn"].astype("object")
-    wide = pd.crosstab(groups, sex, dropna=False)
-    wide = wide.reindex(index=_band_labels(band, max_age), columns=list(KJOENN), fill_value=0)
-    wide = wide.astype("int64").reset_index()
+    frame = pd.DataFrame({"aldersgruppe": groups, "kjoenn": df["kjoenn"].astype("object")}, index=df.index)
+    long = privacy.count_table(frame, ["aldersgruppe", "kjoenn"], threshold=threshold)
+    wide = long.pivot(index="aldersgruppe", columns="kjoenn", values="antall")
+    wide = wide.reindex(index=_band_labels(band, max_age), columns=list(KJOENN)).reset_index()
     wide.columns = ["aldersgruppe", *KJOENN]
-    wide["aldersgruppe"] = wide["aldersgruppe"].astype(str)
-    return privacy.suppress(wide, list(KJOENN), threshold=threshold).table
+    return privacy.with_footnote(wide)
 
 

@@ -437,6 +437,11 @@ _HISTORY_FIELDS: dict[str, dict[str, str]] = {
     "innflytting": {"fraflyttingsland": "v->>'$.fraflyttingsland'", "innflyttingsdato": "v->>'$.innflyttingsdato'"},
     "utflytting": {"tilflyttingsland": "v->>'$.tilflyttingsland'", "utflyttingsdato": "v->>'$.utflyttingsdato'"},
 }
+# Any address grading of fortrolig/strengtFortrolig anywhere in a version (any case, any nesting).
+_GRADED_PROTECTED = '(?i)"adressegradering"\\s*:\\s*"\\s*(fortrolig|strengtfortrolig)\\s*"'
+# Keys that carry an address or a small area, anywhere in a version.
+_ADDRESS_KEYS = ('"(adresse|[a-zA-Z]*[aA]dresse[a-zA-Z]*|adresselinje|adressenavn|postnummer|poststed|'
+                 'postboks|grunnkrets|bygning|byEllerStedsnavn|regionDistriktOmraade|matrikkelnummer)"\\s*:')
 _ALIASES = {"utenlandskPersonidentifikasjon": ("annenIdentifikasjon",)}
 """Element names used by older schema versions, read as the current name."""
 _META_COLS = ["erGjeldende", "gyldighetstidspunkt", "opphoerstidspunkt", "ajourholdstidspunkt", "kilde", "aarsak"]
@@ -452,7 +457,10 @@ def history_table(source: Source, element: str, *, show_ids: bool = False,
     ``ajourholdstidspunkt`` (UTC timestamps), ``kilde``, ``aarsak``, then the element's main
     values (for elements without a known layout: ``verdi``, the version as JSON text).
     Address elements: versions of protected persons or with protected grading have their
-    address values blanked. Older names are read too (``annenIdentifikasjon``).
+    address values blanked; for elements shown as ``verdi`` (JSON), a version that holds an
+    address graded fortrolig/strengtFortrolig anywhere (any case), or any address of a protected
+    person (``privacy.ADDRESS_ELEMENTS``, or any element with address fields), is blanked whole.
+    Older names are read too (``annenIdentifikasjon``).
     """
     if not element or not element.replace("_", "").isalnum():
         raise ValueError(f"not an element name: {element!r}")
@@ -485,6 +493,11 @@ def history_table(source: Source, element: str, *, show_ids: bool = False,
         if is_address and name != "adressegradering":
             graded = _protected_sql("v->>'$.adressegradering'")
             e = f"CASE WHEN beskyttet OR {graded} THEN NULL ELSE {e} END"
+        if name == "verdi":  # addresses inside a version: blank the whole version's value
+            holds_address = "true" if element in privacy.ADDRESS_ELEMENTS else \
+                f"regexp_matches(CAST(v AS VARCHAR), '{_ADDRESS_KEYS}')"
+            e = (f"CASE WHEN regexp_matches(CAST(v AS VARCHAR), '{_GRADED_PROTECTED}') "
+                 f"OR (beskyttet AND {holds_address}) THEN NULL ELSE {e} END")
         select.append(f"{e} AS \"{name}\"")
     ts = {c: f"try_cast(v->>'$.{c}' AS TIMESTAMPTZ)" for c in _TIMESTAMPS}
     sql = f"""

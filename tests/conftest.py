@@ -6,6 +6,8 @@ client factory and the one fast retry policy the test files share (``from confte
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ import pytest
 from freg_nb import FregClient, RetryPolicy, Settings
 
 REPO = Path(__file__).resolve().parents[1]
+# The audit log's HMAC key lives in the user's config folder; tests keep theirs in a temporary one.
+os.environ.setdefault("FREG_NB_AUDIT_KEY_DIR", tempfile.mkdtemp(prefix="freg-nb-audit-key-"))
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 
 FAST_RETRY = RetryPolicy(max_attempts=4, max_total_s=10, backoff_base_s=0.001, backoff_cap_s=0.01,

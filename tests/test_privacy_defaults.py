@@ -23,11 +23,12 @@ import pandas as pd
 import pytest
 
 import freg_nb
-from freg_nb import FregClient, Settings, ids as _ids, privacy
+from freg_nb import FregClient, Settings, audit as _audit, ids as _ids
 from freg_nb.errors import InputError
 from freg_nb.events import event_changes, read_events
 from freg_nb.lookups import lookup_person, lookup_persons
 from freg_nb.store import DataDir
+from test_privacy_attack import _assert_protected, _publish
 
 REPO = Path(__file__).resolve().parents[1]
 MASKED = re.compile(r"^\d{6}\*{5}$")
@@ -78,6 +79,7 @@ def flows(sandbox, tmp_path_factory):
         f.events = read_events(fc, roles="analyse", progress=False)
         f.events_full = read_events(fc, roles="analyse", progress=False, show_ids=True)
         f.changes = event_changes(fc, role="analyse", sample=400)
+        f.changes_sample_size = 400
     finally:
         os.umask(old)
     yield f
@@ -131,58 +133,83 @@ def _true_counts(df: pd.DataFrame, dims: list[str]) -> pd.Series:
     return frame.groupby(dims).size()
 
 
-def _assert_not_recomputable(cells: pd.Series, lines: list[pd.Series], label: str = "<5") -> None:
-    """No line (whose total a reader may know) has exactly one suppressed cell among non-zero others."""
-    supp = cells == label
-    for key in lines:
-        for _, idx in key.groupby(key).groups.items():
-            n = int(supp.loc[idx].sum())
-            visible_nonzero = ((~supp.loc[idx]) & (cells.loc[idx] != "0")).sum()
-            assert n != 1 or visible_nonzero == 0, f"a lone suppressed cell in line {list(idx)[:3]}"
-
-
 def test_extract_summary_by_kommune_suppresses_small_groups_and_totals_cannot_reveal_them(flows):
-    table = freg_nb.summarize_extract(flows.extract_full, by="kommunenummer")
-    truth = _true_counts(flows.extract_full, ["kommunenummer"])
+    df = flows.extract_full
+    table = freg_nb.summarize_extract(df, by="kommunenummer")
+    truth = _true_counts(df, ["kommunenummer"])
     got = table.set_index("kommunenummer")["antall"]
-    assert set(got.index) == set(truth.index)
     small = truth[(truth > 0) & (truth < 5)]
     assert len(small) >= 2, "the extract should have tiny municipalities to test with"
-    assert (got[small.index] == "<5").all()
-    visible = got[got != "<5"].astype(int)
+    # tiny municipalities are not listed one by one (the list would reveal them): merged into "andre"
+    assert not set(small.index) & set(got.index) and "andre" in got.index
+    assert "vises ikke av personvernhensyn" in table._repr_html_().lower()
+    visible = got[(got != ":") & ~got.index.isin(["andre", "uoppgitt"])].astype(int)
     assert (visible == truth[visible.index]).all()          # what is shown is true ...
-    assert not ((visible > 0) & (visible < 5)).any()         # ... and never a small count
-    # the grand total is known (len of the extract): the suppressed remainder must be spread over
-    # at least two cells, so no single tiny group can be recomputed from it
-    assert (got == "<5").sum() >= 2
-    assert len(flows.extract_full) - visible.sum() == truth[got[got == "<5"].index].sum()
+    shown = got[got != ":"].astype(int)
+    assert not ((shown > 0) & (shown < 5)).any()            # ... and never a small count
+    _assert_protected(_publish(df, [["kommunenummer"]]), len(df))
 
 
-def test_two_way_summary_has_secondary_suppression_in_rows_and_columns(flows):
-    table = freg_nb.summarize_extract(flows.extract_full, by=["kommunenummer", "kjoenn"])
-    assert (table["antall"] == "<5").any()
-    _assert_not_recomputable(table["antall"], [table["kommunenummer"], table["kjoenn"]])
-    pyramid = freg_nb.age_pyramid_table(flows.extract_full, band=10)
-    long = pyramid.melt(id_vars="aldersgruppe", var_name="kjoenn", value_name="n")
-    _assert_not_recomputable(long["n"], [long["aldersgruppe"], long["kjoenn"]])
+def test_two_way_summary_is_safe_with_its_margins_and_the_size(flows):
+    df = flows.extract_full
+    table = freg_nb.summarize_extract(df, by=["kommunenummer", "kjoenn"])
+    assert (table["antall"] == ":").any()
+    _assert_protected(_publish(df, [["kommunenummer"], ["kjoenn"], ["kommunenummer", "kjoenn"]]), len(df))
 
 
 def test_threshold_comes_from_FREG_NB_SMALL_CELL(flows, monkeypatch):
     monkeypatch.setenv("FREG_NB_SMALL_CELL", "10")
     table = freg_nb.summarize_extract(flows.extract_full, by="kommunenummer")
-    assert (table["antall"] == "<10").any() and not (table["antall"] == "<5").any()
-    shown = table.loc[table["antall"] != "<10", "antall"].astype(int)
+    assert (table["antall"] == ":").any() and not table["antall"].str.startswith("<").any()
+    shown = table.loc[table["antall"] != ":", "antall"].astype(int)
     assert not ((shown > 0) & (shown < 10)).any()
+    monkeypatch.setenv("FREG_NB_SMALL_CELL", "1")
+    with pytest.raises(InputError, match="minst 3"):
+        freg_nb.summarize_extract(flows.extract_full, by="kommunenummer")
 
 
 def test_event_drill_down_goes_through_suppression(flows):
+    from scipy.optimize import linprog
+
     wide = flows.changes
-    assert len(wide) > 3
-    long = wide.reset_index().melt(id_vars=wide.index.name or "index", var_name="kolonne", value_name="n")
-    assert (long["n"] == "<5").any()
-    numbers = long.loc[long["n"] != "<5", "n"].astype(int)
+    assert len(wide) > 3 and "personvernhensyn" in wide.attrs["fotnote"]
+    shown = wide.astype(str).to_numpy()
+    assert (shown == ":").any()
+    numbers = np.array([int(v) for v in shown.ravel() if v != ":"])
     assert not ((numbers > 0) & (numbers < 5)).any()
-    _assert_not_recomputable(long["n"], [long[wide.index.name or "index"], long["kolonne"]])
+    # the attacker: visible cells, the sample's size, kind ≤ sample ≤ sum of kinds per row
+    rows, cols = shown.shape
+    s_col = list(wide.columns).index("sample")
+    kinds = [c for c in range(cols) if c != s_col]
+    n = rows * cols
+    var = lambda r, c: r * cols + c  # noqa: E731
+    hidden = shown == ":"
+    eq, beq, ub, bub = [], [], [], []
+    for r in range(rows):
+        for c in range(cols):
+            if not hidden[r, c]:
+                eq.append(np.eye(n)[var(r, c)])
+                beq.append(float(shown[r, c]))
+        for c in kinds:
+            row = np.zeros(n)
+            row[var(r, c)], row[var(r, s_col)] = 1, -1
+            ub.append(row)
+            bub.append(0.0)
+        row = np.zeros(n)
+        row[var(r, s_col)] = 1
+        row[[var(r, c) for c in kinds]] = -1
+        ub.append(row)
+        bub.append(0.0)
+    total = np.zeros(n)
+    total[[var(r, s_col) for r in range(rows)]] = 1
+    eq.append(total)
+    beq.append(float(flows.changes_sample_size))
+    for r, c in zip(*np.nonzero(hidden)):
+        obj = np.eye(n)[var(r, c)]
+        lo = linprog(obj, A_ub=np.array(ub), b_ub=bub, A_eq=np.array(eq), b_eq=beq, method="highs")
+        hi = linprog(-obj, A_ub=np.array(ub), b_ub=bub, A_eq=np.array(eq), b_eq=beq, method="highs")
+        assert lo.status == 0 and hi.status in (0, 3)
+        assert hi.status == 3 or -hi.fun - lo.fun >= 5 - 1e-9, (wide.index[r], wide.columns[c])
 
 
 # ---- 3. address protection -------------------------------------------------------------------------
@@ -283,7 +310,7 @@ def test_purge_dry_run_lists_and_confirmation_is_asked(copy_of_data, monkeypatch
     before = _files(root)
     assert main(["purge", "--dry-run"]) == 0
     listed = capsys.readouterr().out
-    data_files = before - {"audit.log", "audit.salt"}
+    data_files = before - {"audit.log"}
     assert all(f in listed for f in data_files) and _files(root) == before   # listed, nothing deleted
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("nei\n"))
@@ -293,7 +320,7 @@ def test_purge_dry_run_lists_and_confirmation_is_asked(copy_of_data, monkeypatch
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("ja\n"))
     assert main(["purge"]) == 0
-    assert _files(root) == {"audit.log", "audit.salt"}  # personal data gone; the hashed audit trail kept
+    assert _files(root) == {"audit.log"}  # personal data gone; the pseudonymised audit trail kept
     assert not any(p.is_dir() for p in root.iterdir())
 
 
@@ -334,24 +361,26 @@ def test_audit_records_lookups_and_extracts_without_identifiers(flows):
     for r in lookups:
         assert r["role"] == "barnevern" and r["purpose"] == PURPOSE and r["n_persons"] == len(flows.lookup_ids)
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["time"])
-        assert len(r["ids_sha256"]) == len(flows.lookup_ids)
+        assert len(r["ids_hmac"]) == len(flows.lookup_ids) and r["user"]
     extract_lines = lines[flows.audit_before_extract:]
     uttrekk = [r for r in extract_lines if r["action"] == "uttrekk"]
     assert uttrekk and all(r["role"] == "analyse" and r["purpose"] == PURPOSE for r in uttrekk)
     assert sum(r["n_persons"] for r in uttrekk) == len(flows.extract_full)  # the second read was reused
     text = (flows.data / "audit.log").read_text()
     assert not _full_ids_in(text)
-    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for r in lines for h in r.get("ids_sha256", []))
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for r in lines for h in r.get("ids_hmac", []))
     assert not any(i in text for i in flows.lookup_ids + list(flows.extract_full["foedselsEllerDNummer"]))
 
 
-def test_audit_hash_is_stable_per_data_folder_and_differs_between_folders(flows, tmp_path):
+def test_audit_hash_is_keyed_by_a_key_kept_apart_from_the_log(flows, tmp_path, monkeypatch):
     first = _audit_lines(flows.data)[0]
-    again = privacy.hash_ids(flows.data, flows.lookup_ids)
-    assert set(again) == set(first["ids_sha256"])
-    assert privacy.hash_ids(DataDir(flows.data), flows.lookup_ids[:1]) == again[:1]
-    other = privacy.hash_ids(DataDir(tmp_path / "annen"), flows.lookup_ids)
-    assert not set(other) & set(again)
+    again = _audit.hash_ids(flows.data, flows.lookup_ids)
+    assert set(again) == set(first["ids_hmac"])
+    assert not any(p.name in ("audit.key", "audit.salt") for p in flows.data.iterdir())
+    assert _audit.key_path().parent != flows.data
+    monkeypatch.setenv("FREG_NB_AUDIT_KEY_DIR", str(tmp_path / "annen-nøkkel"))
+    other = _audit.hash_ids(DataDir(tmp_path / "annen"), flows.lookup_ids)
+    assert not set(other) & set(again)  # without the key, the hashes cannot be reproduced
 
 
 def test_a_lookup_adds_exactly_one_audit_line(flows):
@@ -360,7 +389,7 @@ def test_a_lookup_adds_exactly_one_audit_line(flows):
     after = _audit_lines(flows.data)
     assert len(after) == before + 1
     assert after[-1]["purpose"] == "én linje" and after[-1]["role"] == "skole" and after[-1]["n_persons"] == 1
-    assert after[-1]["ids_sha256"] == privacy.hash_ids(flows.data, flows.plain[:1])
+    assert after[-1]["ids_hmac"] == _audit.hash_ids(flows.data, flows.plain[:1])
 
 
 # ---- helpers: read exports back --------------------------------------------------------------------

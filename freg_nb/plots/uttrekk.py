@@ -1,7 +1,7 @@
 """Figures for extracts (uttrekk): an age pyramid and bar charts of suppressed counts.
 
 The figures take tables that are already suppressed (``freg_nb.summarize_extract`` /
-``freg_nb.age_pyramid_table``): a suppressed cell (``"<5"``) is never drawn as a bar of some
+``freg_nb.age_pyramid_table``): a suppressed cell (``":"``) is never drawn as a bar of some
 exact length — it gets no bar, only its label, so the figure tells no more than the table.
 
     >>> import freg_nb
@@ -37,7 +37,7 @@ def age_pyramid(table: pd.DataFrame, *, title: str | None = None, ax: Any = None
     """An age pyramid from a suppressed table with one row per age band and a column per sex.
 
     Women to the right, men to the left, youngest at the bottom. Suppressed cells (strings such as
-    ``"<5"``) get no bar, only their label beside the axis. Returns the matplotlib ``Figure``.
+    ``":"``) get no bar, only their label beside the axis. Returns the matplotlib ``Figure``.
     """
     for col in (band_col, women, men):
         if col not in table.columns:
