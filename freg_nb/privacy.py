@@ -21,6 +21,7 @@ import pandas as pd
 from freg_nb import audit as _audit
 from freg_nb import disclosure as _dc
 from freg_nb import ids as _ids
+from freg_nb import codes
 from freg_nb.codes import PROTECTED_LEVELS
 from freg_nb.disclosure import FOOTNOTE, MARK, MIN_THRESHOLD, small_cell_threshold
 from freg_nb.store import DataDir
@@ -215,37 +216,36 @@ UNKNOWN = "uoppgitt"
 OTHER = "andre"
 
 
-def _code_lists() -> dict[str, list[str]]:
-    from freg_nb.tables import _CODES
-
-    return {k: list(_CODES[k]) for k in ("kjoenn", "status", "sivilstand")}
+_CODE_LISTS = {"kjoenn": codes.KJOENN, "status": codes.PERSONSTATUS, "sivilstand": codes.SIVILSTANDSTYPER}
+"""Dimensions whose categories come from Freg's code lists, never from the data."""
 
 
 def _categories(s: pd.Series, name: str, thr: int) -> tuple[pd.Series, list[str]]:
     """(values as text, category list): code lists where there is one, the categorical's own
     categories, else the data's categories with the rare ones (< ``thr``) merged into ``andre``
     — so that the list itself reveals no small group."""
-    codes = _code_lists().get(name)
-    if codes is None and isinstance(s.dtype, pd.CategoricalDtype):
-        codes = [str(c) for c in s.cat.categories]
+    known = _CODE_LISTS.get(name)
+    cats = list(known) if known is not None else None
+    if cats is None and isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in s.cat.categories]
     text = s.astype("object").where(s.notna(), None)
     text = pd.Series([UNKNOWN if v is None or str(v).strip() in ("", "nan", "<NA>") else str(v)
                       for v in text], index=s.index, dtype="object")
-    if codes is None:
+    if cats is None:
         freq = text[text != UNKNOWN].value_counts()
         rare = set(freq.index[freq < thr])
         if rare:
             text = text.where(~text.isin(rare), OTHER)
-        codes = sorted(set(text) - {UNKNOWN, OTHER}, key=_natural)
+        cats = sorted(set(text) - {UNKNOWN, OTHER}, key=_natural)
         if rare:
-            codes.append(OTHER)
+            cats.append(OTHER)
     else:
-        text = text.where(text.isin(codes) | (text == UNKNOWN), OTHER)
+        text = text.where(text.isin(cats) | (text == UNKNOWN), OTHER)
         if (text == OTHER).any():
-            codes = [*codes, OTHER]
+            cats = [*cats, OTHER]
     if (text == UNKNOWN).any():
-        codes = [*codes, UNKNOWN]
-    return text, codes
+        cats = [*cats, UNKNOWN]
+    return text, cats
 
 
 def _natural(v: str):
