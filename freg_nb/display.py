@@ -56,7 +56,7 @@ def percent(value: object, *, decimals: int = 1) -> str:
         return MISSING
     if isinstance(value, str):
         return value
-    return format_percent(value, format="#,##0" + ("." + "0" * decimals if decimals else "") + " %",
+    return format_percent(value, format="#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%",
                           locale=LOCALE)
 
 
