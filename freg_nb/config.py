@@ -511,7 +511,10 @@ def _shared_sandbox(data_dir: Path) -> Any:
         if _sandbox_handle is None:
             from freg_nb import sandbox
 
-            _sandbox_handle = sandbox.start_sandbox(data_dir=data_dir)  # its PKI goes to data_dir/sandbox/
+            from freg_nb.sandbox import shared  # one sandbox per user for every kernel (freg_nb.sandbox.shared)
+
+            _sandbox_handle = (shared.get_or_start(data_dir) if shared.wanted()
+                               else sandbox.start_sandbox(data_dir=data_dir))  # its PKI goes to data_dir/sandbox/
         return _sandbox_handle
 
 

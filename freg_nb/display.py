@@ -13,6 +13,7 @@ label column beside each coded one (``with_code_labels``) and go to Excel-Norway
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -31,6 +32,8 @@ MISSING = "–"
 _CODE_COLUMNS = {"sivilstand": "sivilstand", "sivilstandstype": "sivilstand", "status": "status",
                  "personstatus": "status", "kjoenn": "kjoenn", "hendelsetype": "hendelsetype"}
 _SHARE_COLUMNS = ("share", "seq_coverage", "andel")
+# numbers that are names, not amounts: no thousands separator (years, municipality and sequence numbers)
+_PLAIN = re.compile(r"aar$|år$|nummer|nr$|seq$|sekvens|kode|^year$")
 
 
 def _missing(value: object) -> bool:
@@ -103,6 +106,8 @@ def _format_series(name: str, s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         if any(str(name).startswith(p) for p in _SHARE_COLUMNS) or str(name).startswith("with_"):
             return s.map(percent).astype(object)
+        if _PLAIN.search(str(name)):
+            return s.map(lambda v: MISSING if _missing(v) else str(int(v)) if float(v).is_integer() else str(v)).astype(object)
         whole = pd.api.types.is_integer_dtype(s) or bool((s.dropna() % 1 == 0).all())
         return s.map(lambda v: number(v, decimals=0 if whole else 2)).astype(object)
     return s.map(_cell).astype(object)

@@ -124,7 +124,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "lang.unknown": ("Ukjent språk {lang!r}: velg «nb» eller «en».", "Unknown language {lang!r}: use 'nb' or 'en'."),
     # --- identifiers (freg_nb.ids)
     "ids.not_string": ("er ikke en tekst med sifre", "not a string of digits"),
-    "ids.length": ("må ha nøyaktig 11 sifre (har {n} tegn)", "must be exactly 11 digits (got {n} characters)"),
+    "ids.length": ("må ha nøyaktig 11 sifre, har {n} tegn", "must be exactly 11 digits (got {n} characters)"),
     "ids.k1": ("første kontrollsiffer (k1) stemmer ikke – sjekk at nummeret er skrevet av riktig",
                "first check digit (k1) is wrong"),
     "ids.k2": ("andre kontrollsiffer (k2) stemmer ikke – sjekk at nummeret er skrevet av riktig",
@@ -212,6 +212,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "form.pick_person": ("Kjør oppslaget først og velg en person.", "Run the lookup first and choose a person."),
     "form.no_versions": ("Ingen versjoner av denne opplysningen for personen (er den hentet med denne rollen?).",
                          "No versions of this element for the person (was it fetched with this role?)."),
+    "lookup.no_ids": ("Ingen fødselsnummer å slå opp. Lim inn numre i «Fødselsnummer» eller last opp en fil. "
+                      "Ingenting er sendt.",
+                      "No identifiers given. Paste them into «Fødselsnummer» or upload a file. Nothing was sent."),
+    "lookup.none_valid": ("Ingen av de {n} numrene er gyldige fødsels- eller D-nummer: {problems}. Rett dem i "
+                          "«Fødselsnummer» (eller i filen) og prøv igjen. Ingenting er sendt.",
+                          "None of the {n} identifiers is a valid fødselsnummer/D-number: {problems}. Fix them "
+                          "and try again. Nothing was sent."),
+    "lookup.problem": ("nummer {pos}: {masked} ({reason})", "number {pos}: {masked} ({reason})"),
     "export.title": ("Last ned", "Download"),
     "export.saved": ("Lagret i den private datamappen: {path}", "Saved in the private data folder: {path}"),
     "export.button": ("Last ned {fmt}", "Download {fmt}"),

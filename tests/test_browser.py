@@ -221,3 +221,109 @@ def _press_run_button_and_see_table(page) -> None:
     page.wait_for_function("(el) => el.innerText.includes('Ferdig')", arg=panel.element_handle(),
                            timeout=60_000)
     assert "❌" not in panel.inner_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# The forms as an analyst uses them (1400×900): bad input, two runs in a row, download
+
+
+def _panel(page, label: str):
+    """The RunPanel of the form whose run button reads ``label``."""
+    button = page.locator(f"button.jupyter-button:has-text('{label}')").last
+    button.wait_for(timeout=60_000)
+    return button, button.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+
+
+def _press_and_wait(page, label: str, *, timeout: int = 180_000) -> tuple[str, str]:
+    """Press the run button; wait for that run's end. Returns (state, the panel's text)."""
+    button, panel = _panel(page, label)
+    status = panel.locator(".freg-nb-status")
+    before = int(status.get_attribute("data-run") or 0) if status.count() else 0
+    button.click()
+    page.wait_for_function(
+        """([el, n]) => { const s = el.querySelector('.freg-nb-status');
+             return s && +s.dataset.run > n && ['done','failed','stopped'].includes(s.dataset.state); }""",
+        arg=[panel.element_handle(), before], timeout=timeout)
+    return panel.locator(".freg-nb-status").get_attribute("data-state"), panel.inner_text()
+
+
+def _field(page, label: str):
+    return page.locator(f".widget-inline-hbox:has(label:text-is('{label}')) :is(input, textarea)").last
+
+
+def _calm(page, text: str) -> list[str]:
+    """What must never be beside a failure: a traceback, an stderr output, "Ferdig"."""
+    bad = []
+    if "Traceback" in text:
+        bad.append("a traceback in the form")
+    if "Ferdig" in text:
+        bad.append("'Ferdig' beside a failure")
+    if page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"):
+        bad.append("an stderr output element")
+    return bad
+
+
+def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
+    url, _work = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        # 01: garbage ids → one Norwegian message; then the parameters' ids → table, person picker, download
+        _run_all(page, url, "01_oppslag.ipynb")
+        _field(page, "Fødselsnummer").fill("123\nabc")
+        state, text = _press_and_wait(page, "Hent personer")
+        _shot(page, "form-01-feil")
+        assert state == "failed" and "❌" in text and "11 sifre" in text, text[:500]
+        assert not _calm(page, text), _calm(page, text)
+        _field(page, "Fødselsnummer").fill("")
+        state, text = _press_and_wait(page, "Hent personer")
+        assert state == "done" and "❌" not in text, text[:500]
+        page.locator(".dt-container, .dataTables_wrapper").first.wait_for(timeout=30_000)  # the paged table
+        _shot(page, "form-01-tabell")
+        picker = _field(page, "Person")
+        assert picker.input_value(), "the person picker is filled after a run"
+        page.locator("button.jupyter-button:text-is('CSV')").last.click()
+        link = page.locator("a.freg-nb-download").last
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as got:
+            link.click()
+        data = Path(got.value.path()).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0], data[:80]
+        _shot(page, "form-01")
+        page.close()
+
+        # 02: two different criteria sets in a row (the name comes from the criteria each time)
+        page = context.new_page()
+        _run_all(page, url, "02_uttrekk.ipynb")
+        assert _field(page, "Navn på uttrekket").input_value() == ""
+        for year in ("2018", "2017"):
+            _field(page, "Født fra og med år").fill(year)
+            state, text = _press_and_wait(page, "Bestill og hent uttrekket")
+            assert state == "done" and "❌" not in text, text[:500]
+        _field(page, "Født fra og med år").fill("neste år")
+        state, text = _press_and_wait(page, "Bestill og hent uttrekket")
+        assert state == "failed" and not _calm(page, text), text[:500]
+        _shot(page, "form-02-feil")
+        page.close()
+
+        # 03: to-date before from-date → Norwegian message; then a run with charts per role
+        page = context.new_page()
+        _run_all(page, url, "03_hendelser_per_rolle.ipynb")
+        dates = page.locator(".widget-datepicker input[type='date']")
+        dates.nth(dates.count() - 2).fill("2026-11-01")
+        dates.last.fill("2026-10-25")
+        state, text = _press_and_wait(page, "Hent og tell hendelser")
+        assert state == "failed" and "Til og med dato" in text, text[:500]
+        assert not _calm(page, text), _calm(page, text)
+        _shot(page, "form-03-feil")
+        dates.last.fill("")
+        state, text = _press_and_wait(page, "Hent og tell hendelser")
+        assert state == "done" and "❌" not in text, text[:500]
+        info = page.locator(".dt-info").last.inner_text()  # a month of days: a paged table
+        assert info.startswith("Rad 1–10 av"), info  # DataTables speaks bokmål
+        for week in ("uke 45", "uke 46"):
+            assert week in text or page.locator(".jp-RenderedImage img, .widget-output img").count(), week
+        _shot(page, "form-03")
+    finally:
+        context.close()

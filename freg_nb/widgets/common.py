@@ -129,6 +129,7 @@ class RunPanel(w.VBox):
         self.error: BaseException | None = None
         self._token: cancel.CancelToken | None = None
         self._thread: threading.Thread | None = None
+        self.runs = 0  # shown as data-run on the status, so a test (or a screen reader) can tell runs apart
         self.button.on_click(lambda _b: self.run(wait=False))
         self.stop_button.on_click(lambda _b: self.stop())
         super().__init__([w.HBox([self.button, self.stop_button, self.status],
@@ -154,7 +155,7 @@ class RunPanel(w.VBox):
     def stop(self) -> None:
         if self._token is not None:
             self._token.cancel()
-            self.status.value = msg("run.stopping")
+            self._status("stopping", msg("run.stopping"))
 
     def run(self, *, wait: bool = True) -> object:
         """Start the action. ``wait=False`` (the button): return at once; ``wait=True`` (code): block,
@@ -167,6 +168,7 @@ class RunPanel(w.VBox):
         self.output.clear_output()
         self.result, self.error = None, None
         self._token = token = cancel.CancelToken()
+        self.runs += 1
         self.button.disabled = True
         self.stop_button.layout.display = "inline-flex"
         self._thread = threading.Thread(target=self._work, args=(token,), name="freg-nb-form", daemon=True)
@@ -188,10 +190,10 @@ class RunPanel(w.VBox):
         def tick() -> None:
             while not done.wait(1.0):
                 if not token.cancelled:
-                    self.status.value = "<i>" + html.escape(msg(
-                        "run.working", seconds=int(time.monotonic() - t0), calls=self._calls() - calls0)) + "</i>"
+                    self._status("working", msg("run.working", seconds=int(time.monotonic() - t0),
+                                                calls=self._calls() - calls0))
 
-        self.status.value = "<i>" + html.escape(msg("run.working", seconds=0, calls=0)) + "</i>"
+        self._status("working", msg("run.working", seconds=0, calls=0))
         ticker = threading.Thread(target=tick, name="freg-nb-status", daemon=True)
         ticker.start()
         try:
@@ -200,20 +202,25 @@ class RunPanel(w.VBox):
             self.result = result
             if result is not None:
                 self.show(result)
-            status = msg("run.done", seconds=int(round(time.monotonic() - t0)))
+            status = "done", msg("run.done", seconds=int(round(time.monotonic() - t0)))
         except KeyboardInterrupt:  # Stopp, Kernel → Interrupt (cancel.Cancelled) or the core's own
-            status = msg("run.stopped")
+            status = "stopped", msg("run.stopped")
             self.output.append_display_data(_html(f"⏹ {html.escape(msg('run.stopped_text'))}"))
         except Exception as e:  # noqa: BLE001 — shown as a message, never as a traceback in the page
             self.error = e
-            status = msg("run.failed")
+            status = "failed", msg("run.failed")
             self.output.append_display_data(_html(error_html(e)))
         finally:
             done.set()
             ticker.join()
             self.button.disabled = False
             self.stop_button.layout.display = "none"
-        self.status.value = status
+        self._status(*status)
+
+    def _status(self, state: str, text: str) -> None:
+        self.status.value = (f"<span class='freg-nb-status' data-state='{state}' data-run='{self.runs}'>"
+                             + (f"<i>{html.escape(text)}</i>" if state in ("working", "stopping") else html.escape(text))
+                             + "</span>")
 
     def _calls(self) -> int:
         stats = getattr(self.client, "stats", None)

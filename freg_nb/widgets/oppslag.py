@@ -23,6 +23,7 @@ from IPython.display import HTML, display
 
 from freg_nb.client import KNOWN_PARTS
 from freg_nb.errors import FregNbError, InputError
+from freg_nb.ids import validate_many
 from freg_nb.lookups import HISTORIKK, LookupResult, allowed_parts, lookup_persons, read_ids
 from freg_nb.messages import msg
 from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, norwegian_csv,
@@ -195,6 +196,7 @@ class LookupForm(w.VBox):
         """Run the lookup (in the RunPanel's worker thread); shows the summary and the tables."""
         kw = self.kwargs()
         self.etterpaa.layout.display = "none"
+        _check_ids(kw["ids"])
         self.result = res = lookup_persons(self.client, kw.pop("ids"), progress=False, **kw)
         self._people = {}
         for label, pos in res.person_labels():
@@ -247,6 +249,17 @@ class LookupForm(w.VBox):
 
 
 OppslagForm = LookupForm  # the name before the forms got English class names
+
+
+def _check_ids(ids: list[str]) -> None:
+    """Before anything is sent: no ids, or none valid, is said in the form's words."""
+    if not ids:
+        raise InputError(msg("lookup.no_ids"))
+    valid, invalid = validate_many(ids)
+    if not valid:
+        problems = "; ".join(msg("lookup.problem", pos=i + 1, masked=masked, reason=reason)
+                             for i, (masked, reason) in enumerate(invalid[:5]))
+        raise InputError(msg("lookup.none_valid", n=len(invalid), problems=problems + ("; …" if len(invalid) > 5 else "")))
 
 
 def _split(text: str) -> list[str]:
