@@ -220,6 +220,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "None of the {n} identifiers is a valid fødselsnummer/D-number: {problems}. Fix them "
                           "and try again. Nothing was sent."),
     "lookup.problem": ("nummer {pos}: {masked} ({reason})", "number {pos}: {masked} ({reason})"),
+    "extract.problems": ("Kriteriene for uttrekket må rettes før noe sendes (ingenting er sendt):",
+                         "The extract criteria must be fixed first (nothing was sent):"),
+    "extract.year": ("«{field}» må være et årstall med fire sifre, f.eks. 1955 (ikke «{value}»).",
+                     "«{field}» must be a four-digit year such as 1955 (not «{value}»)."),
+    "extract.year_future": ("«{field}» er {value}, som er i fremtiden. Velg et år som har vært.",
+                            "«{field}» is {value}, which is in the future."),
+    "extract.year_order": ("«{first}» er etter «{last}». Bytt om eller rett ett av årstallene.",
+                           "«{first}» is after «{last}». Swap or fix one of the years."),
+    "events.no_role": ("Velg minst én rolle i «Roller».", "Choose at least one role in «Roller»."),
+    "events.date_order": ("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag eller "
+                          "senere, eller la den stå tom (til nå).",
+                          "«Til og med dato» is before «Fra og med dato». Choose a later to-date or leave it empty."),
     "export.title": ("Last ned", "Download"),
     "export.saved": ("Lagret i den private datamappen: {path}", "Saved in the private data folder: {path}"),
     "export.button": ("Last ned {fmt}", "Download {fmt}"),

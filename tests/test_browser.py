@@ -3,8 +3,11 @@
 One JupyterLab serves temporary COPIES of every ``notebooks/*.ipynb`` (autosave must never write
 outputs into the repo). For each notebook: open it, Run All Cells, wait until every code cell
 has run, check that widgets render and that no cell shows an error. Notebook 00: pick a
-training scenario in its dropdown, press its button and see the explanation. Notebook 01 (when
-it exists): press its run button and see its table appear. Screenshots go to
+training scenario in its dropdown, press its button and see the explanation. Notebook 01: press
+its run button and see its table appear. Then each form as an analyst uses it at 1400×900: bad
+input gives one Norwegian message (no traceback, no stderr output, no "Ferdig"), 02 runs two
+criteria sets in a row, the download is Excel-Norway CSV; a scenario chosen in 00 is what 01
+meets (one shared sandbox); and the Voilà app renders the forms. Screenshots go to
 ``test-artifacts/`` (git-ignored).
 
 Without ``chromium`` the test is skipped with the reason locally, and fails when ``CI`` is set.
@@ -94,6 +97,9 @@ def lab(tmp_path_factory):
             time.sleep(0.3)
         yield url, work
     finally:
+        from freg_nb.sandbox import shared
+
+        shared.stop(root / "data")  # the sandbox the notebooks' kernels shared
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -244,6 +250,7 @@ def _press_and_wait(page, label: str, *, timeout: int = 180_000) -> tuple[str, s
         """([el, n]) => { const s = el.querySelector('.freg-nb-status');
              return s && +s.dataset.run > n && ['done','failed','stopped'].includes(s.dataset.state); }""",
         arg=[panel.element_handle(), before], timeout=timeout)
+    panel.locator(".freg-nb-status").evaluate("el => el.scrollIntoView({block: 'start'})")  # for the screenshots
     return panel.locator(".freg-nb-status").get_attribute("data-state"), panel.inner_text()
 
 
@@ -266,7 +273,7 @@ def _calm(page, text: str) -> list[str]:
 def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
     url, _work = lab
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, locale="nb-NO")
     try:
         page = context.new_page()
         # 01: garbage ids → one Norwegian message; then the parameters' ids → table, person picker, download
@@ -322,8 +329,84 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
         assert state == "done" and "❌" not in text, text[:500]
         info = page.locator(".dt-info").last.inner_text()  # a month of days: a paged table
         assert info.startswith("Rad 1–10 av"), info  # DataTables speaks bokmål
-        for week in ("uke 45", "uke 46"):
-            assert week in text or page.locator(".jp-RenderedImage img, .widget-output img").count(), week
+        roles = page.locator(".widget-select-multiple select").first.evaluate(
+            "s => [...s.selectedOptions].length")
+        charts = page.locator(".freg-nb-out img, .widget-output img").count()
+        assert charts >= 1 + 2 * roles, (charts, roles)  # the role lines, then bars and heatmap per role
         _shot(page, "form-03")
     finally:
         context.close()
+
+
+def test_scenario_chosen_in_00_applies_in_01(lab, browser):
+    """One sandbox per user: the training scenario picked in 00's kernel is what 01's kernel meets."""
+    url, _work = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    try:
+        p00 = context.new_page()
+        _run_all(p00, url, "00_kom_i_gang.ipynb")
+        select = p00.locator(".widget-dropdown select").last
+        select.select_option("rolle-mangler-del")
+        p00.locator("button.jupyter-button:has-text('Bytt og sjekk')").click()
+        p00.wait_for_function("() => document.body.innerText.includes('bostedsadresse')", timeout=60_000)
+        p01 = context.new_page()
+        _run_all(p01, url, "01_oppslag.ipynb")
+        p01.locator(".widget-dropdown:has(label:text-is('Rolle')) select").last.select_option("skole")
+        p01.locator(".widget-select-multiple:has(label:text-is('Deler (part)')) select").last \
+            .select_option("bostedsadresse")
+        state, text = _press_and_wait(p01, "Hent personer")
+        _shot(p01, "scenario-01")
+        assert state == "failed" and "403" in text and "ingen tilgang" in text, text[:500]
+        assert not _calm(p01, text), _calm(p01, text)
+        select.select_option("normal")  # back to normal for everything after this test
+        p00.locator("button.jupyter-button:has-text('Bytt og sjekk')").click()
+        p00.wait_for_function("() => [...document.querySelectorAll('.widget-output')].some("
+                              "o => o.innerText.includes('Alt virker.'))", timeout=60_000)
+        state, text = _press_and_wait(p01, "Hent personer")
+        assert state == "done", text[:500]
+    finally:
+        context.close()
+
+
+def test_voila_app_renders_the_forms(lab, browser, tmp_path):
+    """`freg-nb app`: Voilà serves the forms' page with the code hidden."""
+    from freg_nb.widgets.app import APP_NOTEBOOK
+
+    port = _free_port()
+    env = {**os.environ, **sandbox_environment(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = (tmp_path / "voila.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "voila", str(APP_NOTEBOOK), f"--port={port}", "--no-browser",
+                             "--strip_sources=True", "--Voila.ip=127.0.0.1"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=APP_NOTEBOOK.parent)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "voila.log").read_text()[-2000:]
+            time.sleep(0.5)
+        page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+        page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.wait_for(
+            timeout=120_000)
+        body = page.inner_text("body")
+        assert "Uttrekk" in body and "Hendelser per rolle" in body
+        assert "import" not in body and "forms()" not in body  # the code is hidden
+        page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.click()
+        page.locator("button:has-text('Hent personer')").wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "browser-voila.png"))
+    finally:
+        page.close()
+        from freg_nb.sandbox import shared
+
+        shared.stop(tmp_path / "data")
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

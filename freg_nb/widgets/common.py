@@ -35,6 +35,14 @@ _TABLE_LANGUAGE = {
 }
 
 
+def labelled(text: str, widget: w.Widget) -> w.HBox:
+    """A widget with its label in the same column as the other fields' labels (for widgets whose own
+    description ipywidgets puts above them, such as ToggleButtons)."""
+    label = w.HTML(f"<div style='text-align:right;padding-right:8px'>{html.escape(text)}</div>",
+                   layout=w.Layout(width=STYLE["description_width"], min_width=STYLE["description_width"]))
+    return w.HBox([label, widget], layout=w.Layout(align_items="center"))
+
+
 def role_dropdown(roles: dict[str, str] | list[str], value: str | None = None, *,
                   description: str = "Rolle") -> w.Dropdown:
     """A dropdown of the configured role names (names are what analysts know, not the role UUIDs)."""

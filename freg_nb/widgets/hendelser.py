@@ -25,7 +25,7 @@ from freg_nb.errors import InputError
 from freg_nb.events import EVENT_TYPES, event_volumes, read_events
 from freg_nb.messages import code_label, msg
 from freg_nb.plots.hendelser import period_labels
-from freg_nb.widgets.common import BUTTON, STYLE, WIDE, RunPanel, download_links, save_csv
+from freg_nb.widgets.common import BUTTON, STYLE, WIDE, RunPanel, download_links, labelled, save_csv
 
 __all__ = ["EventForm", "EventsForm", "events_form"]
 
@@ -66,7 +66,7 @@ class EventForm(w.VBox):
         self.til = w.DatePicker(value=_as_date(til_dato), description="Til og med dato", style=STYLE)
         self.granularitet = w.ToggleButtons(options=list(GRANULARITET),
                                             value=granularitet if granularitet in GRANULARITET else "dag",
-                                            description="Periode", style={**STYLE, "button_width": "auto"})
+                                            style={"button_width": "auto"})
         self.typer = w.SelectMultiple(options=[(code_label("hendelsetype", t), t) for t in EVENT_TYPES],
                                       value=tuple(t for t in (hendelsetyper or ()) if t in EVENT_TYPES),
                                       description="Hendelsetyper", rows=8, style=STYLE, layout=WIDE)
@@ -79,7 +79,7 @@ class EventForm(w.VBox):
                                layout=w.Layout(display="none"))
         super().__init__([
             w.HTML("<b>Hendelser per rolle</b> — tomt typefilter betyr alle typer; tom til-dato betyr til nå"),
-            self.roller, w.HBox([self.fra, self.til]), self.granularitet, self.typer, self.vis_id,
+            self.roller, w.HBox([self.fra, self.til]), labelled("Periode", self.granularitet), self.typer, self.vis_id,
             self.etterpaa, self.panel,
         ])
 
@@ -101,10 +101,9 @@ class EventForm(w.VBox):
         p = self.kwargs()
         self.etterpaa.layout.display = "none"
         if not p["roller"]:
-            raise InputError("Velg minst én rolle i «Roller».")
+            raise InputError(msg("events.no_role"))
         if p["fra_dato"] and p["til_dato"] and p["til_dato"] < p["fra_dato"]:
-            raise InputError("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag "
-                             "eller senere, eller la den stå tom (til nå).")
+            raise InputError(msg("events.date_order"))
         freq = GRANULARITET[p["granularitet"]]
         self.events = read_events(self.client, p["roller"], start=p["fra_dato"], end=p["til_dato"],
                                   event_types=p["hendelsetyper"], show_ids=p["vis_fulle_id"], progress=False)

@@ -21,8 +21,8 @@ from freg_nb.display import number
 from freg_nb.errors import FregNbError, InputError
 from freg_nb.extracts import KJOENN, PERSONSTATUSTYPER, SIVILSTANDSTYPER, list_extracts, read_tailored_extract
 from freg_nb.messages import code_label, msg
-from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, norwegian_csv,
-                                    role_dropdown)
+from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, labelled,
+                                    norwegian_csv, role_dropdown)
 
 __all__ = ["ExtractForm", "extract_form"]
 
@@ -80,7 +80,7 @@ class ExtractForm(w.VBox):
         self.kommunetype = w.ToggleButtons(
             options=[("Bostedskommune", "bosted"), ("Oppholdskommune", "opphold")],
             value="opphold" if oppholdskommunenummer and not bostedskommunenummer else "bosted",
-            description="Kommune gjelder", style={**STYLE, "button_width": "auto"})
+            style={"button_width": "auto"})
         self.kommune = w.Combobox(
             value=_text(bostedskommunenummer or oppholdskommunenummer), options=_kommune_options(),
             placeholder="f.eks. 0301 Oslo (tomt = hele landet)", ensure_option=False,
@@ -96,7 +96,7 @@ class ExtractForm(w.VBox):
         self.kjoenn = w.Dropdown(options=[("begge", _ALL), ("kvinne", "kvinne"), ("mann", "mann")],
                                  value=kjoenn if kjoenn in KJOENN else _ALL, description="Kjønn", style=STYLE)
         self.borgerskap = w.Text(value=_text(statsborgerskap), placeholder="landkode, f.eks. NOR, SWE, POL",
-                                 description="Statsborgerskap", style=STYLE)
+                                 description="Statsborgerskap", style=STYLE, layout=w.Layout(width="420px"))
         self.sivilstand = w.Dropdown(options=[_ALL, *((code_label("sivilstand", s), s) for s in SIVILSTANDSTYPER)],
                                      value=sivilstandstype if sivilstandstype in SIVILSTANDSTYPER else _ALL,
                                      description="Sivilstand", style=STYLE)
@@ -120,7 +120,7 @@ class ExtractForm(w.VBox):
                                layout=w.Layout(display="none"))
         super().__init__([
             w.HTML("<b>Kriterier for tilpasset uttrekk</b>"),
-            self.rolle, self.status, self.kommunetype, self.kommune,
+            self.rolle, self.status, labelled("Kommune gjelder", self.kommunetype), self.kommune,
             w.HBox([self.foedt_fra, self.foedt_til]), w.HBox([self.doed_fra, self.doed_til]),
             w.HBox([self.kjoenn, self.sivilstand]), self.borgerskap, self.deler, self.navn, self.vis_id,
             self.nytt_navn, self.etterpaa, self.panel,
@@ -155,6 +155,7 @@ class ExtractForm(w.VBox):
         self.nytt_navn.layout.display = "none"
         self.etterpaa.layout.display = "none"
         kw = self.kwargs()
+        _check_years(kw)
         try:
             df = read_tailored_extract(kw.pop("role"), client=self.client, progress=False, **kw)
         except InputError:
@@ -204,6 +205,28 @@ class ExtractForm(w.VBox):
             name = str(self.result.attrs.get("uttrekk", {}).get("navn") or "uttrekk")
             display(download_links(files, name=name))
             return files
+
+
+def _check_years(kw: dict[str, Any]) -> None:
+    """The year fields, in the form's words, before anything is sent (the criteria check does the rest)."""
+    from datetime import date
+
+    from freg_nb.messages import label
+
+    problems = []
+    for key in ("foedselsaar_fra_og_med", "foedselsaar_til_og_med", "doedsaar_fra_og_med", "doedsaar_til_og_med"):
+        raw = kw.get(key)
+        if raw is None:
+            continue
+        if not (str(raw).isdigit() and len(str(raw)) == 4):
+            problems.append(msg("extract.year", field=label(key), value=raw))
+        elif int(raw) > date.today().year:
+            problems.append(msg("extract.year_future", field=label(key), value=raw))
+    for a, b in (("foedselsaar_fra_og_med", "foedselsaar_til_og_med"), ("doedsaar_fra_og_med", "doedsaar_til_og_med")):
+        if not problems and kw.get(a) and kw.get(b) and int(kw[a]) > int(kw[b]):
+            problems.append(msg("extract.year_order", first=label(a), last=label(b)))
+    if problems:
+        raise InputError(msg("extract.problems") + "\n" + "\n".join(f"– {p}" for p in problems))
 
 
 def extract_form(client: Any, **parameters: Any) -> ExtractForm:
