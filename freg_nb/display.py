@@ -33,6 +33,7 @@ _CODE_COLUMNS = {"sivilstand": "sivilstand", "sivilstandstype": "sivilstand", "s
                  "personstatus": "status", "kjoenn": "kjoenn", "hendelsetype": "hendelsetype"}
 _SHARE_COLUMNS = ("share", "seq_coverage", "andel")
 # numbers that are names, not amounts: no thousands separator (years, municipality and sequence numbers)
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 _PLAIN = re.compile(r"aar$|år$|nummer|nr$|seq$|sekvens|kode|^year$")
 
 
@@ -124,6 +125,8 @@ def _cell(v: object) -> object:
         return date_text(v)
     if isinstance(v, float):
         return number(v, decimals=0 if v.is_integer() else 2)
+    if isinstance(v, str) and _ISO_TIME.match(v):  # times stored as ISO text (state files)
+        return time_text(v)
     return v
 
 

@@ -75,13 +75,15 @@ COLUMNS: dict[str, str] = {
     "share": "andel", "hendelsetype": "hendelsetype", "count": "antall", "kjorer": "kjører",
     "status": "status", "name": "navn", "created": "opprettet", "rows": "rader", "errors": "feil",
     "line": "rad i filen", "reason": "hva er galt", "input": "fødselsnummer",
+    "first_seq": "første sekvensnummer", "last_seq": "siste sekvensnummer",
 }
+_WITH = {"identifier": "fødselsnummer", "type": "hendelsetype", "timestamp": "tidspunkt"}
 
 
 def column(name: object) -> str:
     s = str(name)
     if s.startswith("with_"):
-        return f"andel med {s[5:]}"
+        return f"andel med {_WITH.get(s[5:], s[5:])}"
     return COLUMNS.get(s, s)
 
 
@@ -96,6 +98,8 @@ CODES: dict[str, dict[str, str]] = {
         "bosatt": "bosatt", "utflyttet": "utflyttet", "doed": "død", "forsvunnet": "forsvunnet",
         "opphoert": "opphørt", "foedselsregistrert": "fødselsregistrert", "ikkeBosatt": "ikke bosatt",
         "midlertidig": "midlertidig", "inaktiv": "inaktiv", "aktiv": "aktiv",
+        # an extract's state (freg_nb.list_extracts)
+        "new": "ny", "ordered": "bestilt", "fetching": "henter", "done": "ferdig", "failed": "feilet",
     },
     "kjoenn": {"kvinne": "kvinne", "mann": "mann"},
     "hendelsetype": {

@@ -356,7 +356,7 @@ def test_scenario_chosen_in_00_applies_in_01(lab, browser):
             .select_option("bostedsadresse")
         state, text = _press_and_wait(p01, "Hent personer")
         _shot(p01, "scenario-01")
-        assert state == "failed" and "403" in text and "ingen tilgang" in text, text[:500]
+        assert state == "failed" and "403" in text and "bostedsadresse" in text, text[:500]
         assert not _calm(p01, text), _calm(p01, text)
         select.select_option("normal")  # back to normal for everything after this test
         p00.locator("button.jupyter-button:has-text('Bytt og sjekk')").click()
@@ -382,12 +382,10 @@ def test_voila_app_renders_the_forms(lab, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code < 500:
+        while True:  # listening? (a GET of the page would start a kernel each time)
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
-            except httpx.HTTPError:
-                pass
             assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "voila.log").read_text()[-2000:]
             time.sleep(0.5)
         page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)

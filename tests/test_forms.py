@@ -3,6 +3,7 @@ traceback, never "Ferdig" beside a failure), Stopp ending a slow run within seco
 continues; Norwegian numbers, times and codes; the Excel-Norway CSV."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -139,3 +140,40 @@ def test_english_for_engineers_through_the_setting(monkeypatch):
     set_language(None)
     with pytest.raises(ids.InvalidIdentifier, match="nøyaktig 11 sifre"):
         ids.validate("123")
+
+
+_ENGLISH = re.compile(r"\b(the|is|must|was|not|Nothing was sent)\b")
+
+
+def _mistakes():
+    """User mistakes answered through the forms' checks, the id check and the HTTP error mapping."""
+    from freg_nb import errors
+    from freg_nb.widgets.oppslag import _check_ids
+    from freg_nb.widgets.uttrekk import _check_years
+
+    def raises(fn, *a):
+        try:
+            fn(*a)
+        except Exception as e:  # noqa: BLE001
+            return str(e)
+        raise AssertionError(f"{fn.__name__}{a} accepted a mistake")
+
+    yield from (raises(_check_ids, ids) for ids in
+                ([], ["123"], ["abc"], ["03851598731"], ["03851598720"], ["01139012345"], ["3202900000000"],
+                 ["29020105729"]))
+    yield from (raises(_check_years, kw) for kw in (
+        {"foedselsaar_fra_og_med": "neste år"}, {"foedselsaar_til_og_med": "19"}, {"doedsaar_fra_og_med": "3000"},
+        {"foedselsaar_fra_og_med": "2000", "foedselsaar_til_og_med": "1990"},
+        {"doedsaar_fra_og_med": "2020", "doedsaar_til_og_med": "2010"}, {"doedsaar_til_og_med": "20x0"}))
+    for status in (400, 401, 403, 404, 406, 410, 429, 500, 502, 503):
+        yield str(errors.error_from_response(status, b""))
+    yield str(errors.error_from_response(401, b'{"errorId": "e", "message": "Autentisering feilet for integrasjon"}'))
+    yield str(errors.ConfigError(["FIKS_ROLLER: mangler — sett FIKS_ROLLER"]))
+
+
+def test_user_mistakes_are_answered_in_bokmaal_with_what_to_do():
+    answers = list(_mistakes())
+    assert len(answers) >= 25
+    for text in answers:
+        assert not _ENGLISH.search(text.replace("«", "").replace("»", "")), text
+        assert re.search(r"\b(og|ikke|er|må|Velg|Rett|Sjekk|Prøv|Vent|Bestill|Lim inn|sett)\b", text), text
