@@ -408,3 +408,44 @@ def test_voila_app_renders_the_forms(lab, browser, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
+    """Against a slow sandbox (3 s a call): Stopp ends 01's run within 5 s; pressing again reuses what
+    was fetched before the stop."""
+    import re
+
+    from test_forms import _synthetic_ids
+
+    from freg_nb.sandbox import shared
+
+    url, work = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    page = context.new_page()
+    sandbox = None
+    try:
+        _run_all(page, url, "01_oppslag.ipynb")
+        sandbox = shared.get_or_start(work.parent / "data")  # the one the notebook's kernel uses
+        _field(page, "Fødselsnummer").fill("\n".join(_synthetic_ids(12_000)))
+        sandbox.set_faults(latency_ms=3000)
+        button, panel = _panel(page, "Hent personer")
+        button.click()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.wait_for(state="visible", timeout=30_000)
+        time.sleep(4)
+        t0 = time.monotonic()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.click()
+        page.wait_for_function("(el) => el.querySelector('.freg-nb-status[data-state=\"stopped\"]')",
+                               arg=panel.element_handle(), timeout=10_000)
+        assert time.monotonic() - t0 < 5, "Stopp must end the run within 5 s"
+        text = panel.inner_text()
+        assert "trykk på knappen igjen" in text and not _calm(page, text), text[:500]
+        _shot(page, "form-01-stoppet")
+        sandbox.set_faults(latency_ms=0)
+        state, text = _press_and_wait(page, "Hent personer")
+        assert state == "done", text[:500]
+        reused = int(re.search(r"\((\d+) gjenbrukt\)", text).group(1))
+        assert reused >= 1, text[:300]
+    finally:
+        if sandbox is not None:
+            sandbox.set_faults(latency_ms=0)
+        context.close()
