@@ -61,8 +61,10 @@ def forms(client: Any = None) -> w.Widget:
 
         tabs.append(("Kom i gang", diagnose.scenario_picker()))
     example = freg_nb.example_ids(fc, 8) if sandbox else None
-    tabs += [("Oppslag", LookupForm(fc, ids=example, formaal="Opplæring i sandkassen" if sandbox else None)),
-             ("Uttrekk", ExtractForm(fc)), ("Hendelser per rolle", EventForm(fc))]
+    role = "analyse" if "analyse" in fc.settings.roles else None  # the sandbox's role with everything
+    tabs += [("Oppslag", LookupForm(fc, rolle=role, ids=example,
+                                    formaal="Opplæring i sandkassen" if sandbox else None)),
+             ("Uttrekk", ExtractForm(fc, rolle=role)), ("Hendelser per rolle", EventForm(fc))]
     tab = w.Tab(children=[t[1] for t in tabs])
     for i, (title, _child) in enumerate(tabs):
         tab.set_title(i, title)

@@ -22,6 +22,7 @@ import ipywidgets as w
 from IPython.display import HTML, display
 
 from freg_nb.client import KNOWN_PARTS
+from freg_nb.display import number
 from freg_nb.errors import FregNbError, InputError
 from freg_nb.ids import validate_many
 from freg_nb.lookups import HISTORIKK, LookupResult, allowed_parts, lookup_persons, read_ids
@@ -143,13 +144,13 @@ class LookupForm(w.VBox):
             self.kilde.value = _small(f"❌ Filen kan ikke leses: {e}")
             return
         if uploaded is not None:
-            text = f"Bruker {len(uploaded)} id-er fra filen {self._file_name()}."
+            text = f"Bruker {number(len(uploaded))} id-er fra filen {self._file_name()}."
             if self.ids.value.strip():
                 text += " Teksten i feltet over brukes ikke så lenge filen er valgt (trykk «Fjern filen»)."
         elif self.ids.value.strip():
-            text = f"Bruker {len(_split(self.ids.value))} innlimte id-er."
+            text = f"Bruker {number(len(_split(self.ids.value)))} innlimte id-er."
         elif self._param_ids:
-            text = f"Feltet er tomt: bruker de {len(self._param_ids)} id-ene fra notatbokens parametere."
+            text = f"Feltet er tomt: bruker de {number(len(self._param_ids))} forhåndsvalgte id-ene (parameteren ids)."
         else:
             text = "Ingen id-er ennå: lim inn numre eller last opp en fil."
         self.kilde.value = _small(text)
