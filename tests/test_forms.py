@@ -85,14 +85,15 @@ def _synthetic_ids(n: int) -> list[str]:
     from freg_nb.ids import check_digits
 
     out = []
-    for individual in range(100, 1000):
-        for day in range(1, 29):
-            first9 = f"{day:02d}8590{individual:03d}"  # month 05 + 80: a synthetic number
-            k = check_digits(first9)
-            if k:
-                out.append(first9 + k)
-                if len(out) == n:
-                    return out
+    for month in range(81, 93):  # month + 80: synthetic numbers
+        for individual in range(100, 1000):
+            for day in range(1, 29):
+                first9 = f"{day:02d}{month}90{individual:03d}"
+                k = check_digits(first9)
+                if k:
+                    out.append(first9 + k)
+                    if len(out) == n:
+                        return out
     raise AssertionError("not enough numbers")
 
 
