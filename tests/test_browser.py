@@ -412,7 +412,7 @@ def test_voila_app_renders_the_forms(lab, browser, tmp_path):
 
 def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
     """Against a slow sandbox (3 s a call; 40 bulk calls, 8 at a time): Stopp ends 01's run within 5 s;
-    pressing again reuses what was fetched before the stop."""
+    pressing again reuses what was fetched before the stop; Kernel → Interrupt stops a run as well."""
     import re
 
     from test_forms import _synthetic_ids
@@ -449,6 +449,22 @@ def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
         assert state == "done", text[:500]
         reused = int(re.search(r"\((\d+) gjenbrukt\)", text).group(1))
         assert reused >= 1, text[:300]
+        # Kernel → Interrupt reaches the run's worker threads too (other ids: nothing stored for them)
+        _field(page, "Fødselsnummer").evaluate(
+            "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true}));"
+            " el.dispatchEvent(new Event('change', {bubbles: true})); }", "\n".join(_synthetic_ids(80_000)[40_000:]))
+        page.wait_for_function("() => /Bruker 40.000 innlimte id-er/.test(document.body.innerText)",
+                               timeout=30_000)
+        sandbox.set_faults(latency_ms=3000)
+        button.click()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.wait_for(state="visible", timeout=30_000)
+        time.sleep(4)
+        t0 = time.monotonic()
+        page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
+        page.click(".lm-Menu-itemLabel:text-is('Interrupt Kernel')")
+        page.wait_for_function("(el) => el.querySelector('.freg-nb-status[data-state=\"stopped\"]')",
+                               arg=panel.element_handle(), timeout=10_000)
+        assert time.monotonic() - t0 < 5, "Kernel → Interrupt must end the run within 5 s"
     finally:
         if sandbox is not None:
             sandbox.set_faults(latency_ms=0)
