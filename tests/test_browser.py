@@ -308,6 +308,7 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
             _field(page, "Født fra og med år").fill(year)
             state, text = _press_and_wait(page, "Bestill og hent uttrekket")
             assert state == "done" and "❌" not in text, text[:500]
+        _shot(page, "form-02")
         _field(page, "Født fra og med år").fill("neste år")
         state, text = _press_and_wait(page, "Bestill og hent uttrekket")
         assert state == "failed" and not _calm(page, text), text[:500]
