@@ -173,7 +173,9 @@ class RunPanel(w.VBox):
         cancel.install_interrupt()
         if self.client is not None:
             cancel.attach(self.client)
-        self.output.clear_output()
+        # through the trait, like show(): Output.clear_output() is a message the page may apply after
+        # the worker's first outputs arrive, wiping them
+        self.output.outputs = ()
         self.result, self.error = None, None
         self._token = token = cancel.CancelToken()
         self.runs += 1

@@ -204,8 +204,8 @@ class LookupForm(w.VBox):
             self._people[label if label not in self._people else f"{label} (rad {pos + 1})"] = pos
         self.person.options = list(self._people)
         self.person.value = next(iter(self._people), "")
-        self.historikk_ut.clear_output()
-        self.eksport_ut.clear_output()
+        self.historikk_ut.outputs = ()  # the trait, not clear_output(): this runs in the worker thread
+        self.eksport_ut.outputs = ()
         self.etterpaa.layout.display = "flex" if len(res.persons) else "none"
         self.panel.show(_html_p(f"<b>{html.escape(res.summary())}</b>"))
         self.panel.show(res.persons.drop(columns=[c for c in _INTERNAL if c in res.persons.columns]))

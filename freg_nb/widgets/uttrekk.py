@@ -164,11 +164,12 @@ class ExtractForm(w.VBox):
             raise
         self.result = df
         info = df.attrs.get("uttrekk", {})
-        self.eksport_ut.clear_output()
+        self.eksport_ut.outputs = ()  # the trait, not clear_output(): this runs in the worker thread
         self.etterpaa.layout.display = "flex"
         self.panel.show(HTML(
             f"<p>Uttrekket <b>{html.escape(str(info.get('navn')))}</b>: {number(info.get('rader'))} personer "
-            f"({number(info.get('feil'))} feil) fra {number(info.get('batcher'))} batcher. "
+            f"({number(info.get('feil'))} feil) fra {number(info.get('batcher'))} "
+            f"{'batch' if info.get('batcher') == 1 else 'batcher'}. "
             f"Lagret i den private datamappen.</p>"))
         self.panel.show(df)
         self.panel.show(summarize_extract(df, by="kjoenn"))
