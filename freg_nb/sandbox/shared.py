@@ -50,7 +50,16 @@ def wanted(environ: Any = None) -> bool:
     choice = (env.get("FREG_NB_SANDBOX") or "").strip().lower()
     if choice in ("shared", "process"):
         return choice == "shared"
-    return "ipykernel" in sys.modules
+    return _in_kernel()
+
+
+def _in_kernel() -> bool:
+    """True inside a running Jupyter kernel (not merely with ipykernel imported)."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 class SharedSandbox:
