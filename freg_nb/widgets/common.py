@@ -118,13 +118,13 @@ class RunPanel(w.VBox):
     ``action()`` runs in a worker thread, so the kernel stays free for Stopp and for Kernel →
     Interrupt (both cancel the run's ``CancelToken``; the core stops at its next call, page, batch
     or poll and keeps what it has, so pressing the button again continues). What it returns is
-    shown; it may also call ``panel.show(x)`` as it goes. A ``FregNbError`` is shown as its
+    ``panel.result``, shown unless ``show_result=False``; it may also call ``panel.show(x)``. A ``FregNbError`` is shown as its
     message with the technical details folded; any other exception as a short message with the
     traceback folded. Never a traceback in the output area, never "Ferdig" beside a failure.
     """
 
     def __init__(self, action: Callable[[], object], *, label: str = "Kjør", icon: str = "play",
-                 client: Any = None):
+                 client: Any = None, show_result: bool = True):
         self.button = w.Button(description=label, icon=icon, button_style="primary", layout=BUTTON)
         self.stop_button = w.Button(description=msg("run.stop"), icon="stop", button_style="danger",
                                     layout=w.Layout(width="auto", min_width="90px", display="none"))
@@ -133,6 +133,7 @@ class RunPanel(w.VBox):
         self.output.add_class("freg-nb-out")
         self.client = client
         self._action = action
+        self._show_result = show_result  # False: the action shows its own outputs (panel.show)
         self.result: object = None
         self.error: BaseException | None = None
         self._token: cancel.CancelToken | None = None
@@ -210,7 +211,7 @@ class RunPanel(w.VBox):
             with cancel.running(token):
                 result = self._action()
             self.result = result
-            if result is not None:
+            if result is not None and self._show_result:
                 self.show(result)
             status = "done", msg("run.done", seconds=int(round(time.monotonic() - t0)))
         except KeyboardInterrupt:  # Stopp, Kernel → Interrupt (cancel.Cancelled) or the core's own

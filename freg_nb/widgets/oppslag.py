@@ -82,7 +82,7 @@ class LookupForm(w.VBox):
         self.rolle.observe(lambda _c: self._role_changed(), names="value")
         self._role_changed()
         self._source_changed()
-        self.panel = RunPanel(self.run, label="Hent personer", icon="search", client=client)
+        self.panel = RunPanel(self.run, label="Hent personer", icon="search", client=client, show_result=False)
         # after a run (controls above the tables): one person's history, export
         self._people: dict[str, int] = {}
         self.person = w.Combobox(options=[], placeholder="skriv for å søke blant personene", ensure_option=True,
@@ -193,7 +193,7 @@ class LookupForm(w.VBox):
         }
 
     # -- actions ------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self) -> LookupResult:
         """Run the lookup (in the RunPanel's worker thread); shows the summary and the tables."""
         kw = self.kwargs()
         self.etterpaa.layout.display = "none"
@@ -214,6 +214,7 @@ class LookupForm(w.VBox):
             if len(df):
                 self.panel.show(_html_p(f"<b>{title}</b>"))
                 self.panel.show(df.drop(columns=[c for c in _INTERNAL if c in df.columns]))
+        return res
 
     def show_history(self) -> None:
         self.historikk_ut.clear_output()
