@@ -4,6 +4,7 @@
     python3 dev.py demo     # the main job: every notebook run headless against the sandbox -> reports/
     python3 dev.py test     # the whole test suite (pytest, incl. notebooks and the browser test)
     python3 dev.py lab      # JupyterLab with the notebooks, against the sandbox unless .env says otherwise
+    python3 dev.py app      # the notebooks' forms as a Voilà app (code hidden), same shared sandbox
     python3 dev.py bench    # benchmarks beside their baselines (add --quick for small sizes)
     python3 dev.py sandbox  # the sandbox server in the foreground
 
@@ -66,6 +67,8 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "freg-nb"), "demo", *rest])
     if task == "lab":
         return run([str(BIN / "freg-nb"), "lab", *rest])
+    if task == "app":
+        return run([str(BIN / "freg-nb"), "app", *rest])
     if task == "sandbox":
         return run([str(BIN / "freg-nb"), "sandbox", *rest])
     if task == "bench":

@@ -24,13 +24,16 @@ _sandbox_handle: Any = None
 
 
 def _shared_sandbox(data_dir: Path) -> Any:
-    """Start the in-process sandbox once per process (lazily imported: it is a separate server)."""
+    """The sandbox once per process: the user's shared one inside a kernel, else in-process (lazily
+    imported: it is a separate server)."""
     global _sandbox_handle
     with _sandbox_lock:
         if _sandbox_handle is None:
             from freg_nb import sandbox
+            from freg_nb.sandbox import shared  # one sandbox per user for every kernel (freg_nb.sandbox.shared)
 
-            _sandbox_handle = sandbox.start_sandbox(data_dir=data_dir)  # its PKI goes to data_dir/sandbox/
+            _sandbox_handle = (shared.get_or_start(data_dir) if shared.wanted()
+                               else sandbox.start_sandbox(data_dir=data_dir))  # its PKI goes to data_dir/sandbox/
         return _sandbox_handle
 
 

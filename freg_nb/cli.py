@@ -1,4 +1,4 @@
-"""`freg-nb` command line: sandbox | doctor | demo | lab | purge.
+"""`freg-nb` command line: sandbox | doctor | demo | lab | app | purge.
 
 Each subcommand's work lives in the module that owns the job; this file only parses arguments
 and dispatches (imports are lazy so `freg-nb --help` is instant).
@@ -13,7 +13,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="freg-nb", description="Fiks folkeregister for analysts.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground")
+    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground; stop/status: the shared one")
+    s.add_argument("action", nargs="?", default="run", choices=("run", "stop", "status"),
+                   help="run (default) | stop or status of the sandbox the notebooks share")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8787)
     s.add_argument("--seed", type=int, default=1)
@@ -40,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="start JupyterLab in notebooks/")
     lab.add_argument("--port", type=int, default=8888)
 
+    app = sub.add_parser("app", help="the notebooks' forms as a Voilà app (code hidden), same sandbox")
+    app.add_argument("--port", type=int, default=8866)
+
     g = sub.add_parser("purge", help="empty the private data folder")
     g.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     g.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -49,12 +54,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "sandbox":
+    if args.command == "sandbox" and args.action != "run":
+        from freg_nb.sandbox.shared import cli_main
+    elif args.command == "sandbox":
         from freg_nb.sandbox.server import cli_main
     elif args.command == "doctor":
         from freg_nb.diagnose import cli_main
     elif args.command in ("demo", "lab"):
         from freg_nb.demo import cli_main
+    elif args.command == "app":
+        from freg_nb.widgets.app import cli_main
     else:
         from freg_nb.store import cli_main
     return int(cli_main(args) or 0)

@@ -207,6 +207,9 @@ def run_all(notebooks: Iterable[str | Path] | None = None, out: str | Path = "re
                     print(f"{'ok' if run.ok else 'FEIL'} ({run.seconds:.1f} s)"
                           + (f"\n    {run.error}" if run.error else ""), flush=True)
     finally:
+        from freg_nb.sandbox import shared
+
+        shared.stop(Path(data_dir))  # the notebooks' kernels shared one sandbox (freg_nb.sandbox.shared)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     write_summary(runs, out)

@@ -22,7 +22,7 @@ FregNbError
 
 Every error carries ``status``, ``code``, ``error_id`` (the Fiks ``errorId`` support asks for)
 and ``reference`` (Freg's ``feilreferanse``) when the server gave them, and a message that
-says what happened *and what to do*. Server text is cleaned before it is shown: 11-digit
+says what happened *and what to do* (in bokmål, from ``freg_nb.messages``). Server text is cleaned before it is shown: 11-digit
 numbers are masked and anything that looks like a token is removed.
 """
 
@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Mapping
+
+from freg_nb.messages import msg
 
 __all__ = [
     "AccessDenied",
@@ -88,8 +90,7 @@ class ConfigError(FregNbError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} with the freg-nb settings (environment / .env):"
+        head = msg("err.config_head", n=len(self.problems))
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 
@@ -262,36 +263,9 @@ def parse_error_body(body: bytes | str | None) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# What to do (KS's troubleshooting table, in English)
+# What to do (KS's troubleshooting table; the texts are in freg_nb.messages)
 
-_TOKEN_HINT = (
-    "Fiks could not validate the Maskinporten access token: it has expired, comes from the wrong "
-    "Maskinporten environment (test vs. production), or lacks the scope ks:fiks. freg-nb fetches a "
-    "fresh token and tries once more; if this persists, check MASKINPORTEN_ISSUER/FREG_NB_ENV and "
-    "that Digdir has granted ks:fiks to the client."
-)
-_INTEGRATION_HINT = (
-    "Fiks accepted the token but not the integration. Either the token's consumer organisation "
-    "number is not the organisation the integration belongs to, FIKS_INTEGRASJON_PASSORD is wrong, "
-    "or FIKS_INTEGRASJON_ID does not exist in this environment (Fiks does not say which). Check the "
-    "integration in Fiks forvaltning and that the Maskinporten client belongs to the same organisation."
-)
-_FORBIDDEN_HINT = (
-    "The integration is authenticated but not allowed this: the role is not given to the "
-    "integration, the role lacks this service (oppslag, søk, uttrekk, hendelser), or it does not "
-    "have the requested part(s). Ask the Fiks administrator to check the role in Fiks forvaltning, "
-    "or choose a role/parts that allow it."
-)
-_HINTS: dict[int, str] = {
-    400: "Freg refused the input. Check the identifiers, search criteria or parts in the call.",
-    404: "Not found: the person/document/event does not exist for this role, or the path is wrong "
-         "(an extract batch that is not ready yet also gives 404 — wait and try again).",
-    406: "The service cannot answer in the requested format (Accept header).",
-    410: "Gone: the extract job has expired. Order a new extract.",
-    429: "Too many calls (or more than 10 extract jobs running for the organisation). Wait the "
-         "time given in Retry-After (milliseconds) and lower FREG_NB_CONCURRENCY if it keeps happening.",
-}
-_SERVER_HINT = "The service failed (server error). Try again later; if it persists, contact Fiks support with the error id."
+_HINT_KEYS = {400: "err.400", 404: "err.404", 406: "err.406", 410: "err.410", 429: "err.429"}
 
 
 def _is_token_problem(text: str) -> bool:
@@ -332,7 +306,7 @@ def error_from_response(
     server = info["message"] or ""
     www = (headers or {}).get("WWW-Authenticate") or (headers or {}).get("www-authenticate") or ""
     prefix = f"{what}: " if what else ""
-    said = f' Server said: "{server}".' if server else ""
+    said = msg("err.server_said", text=server) if server else ""
     if info.get("details"):
         said += f" ({info['details']})"
     ids = []
@@ -347,23 +321,24 @@ def error_from_response(
     cls: type[FregNbError]
     if status == 401:
         if _is_integration_problem(server) and not _is_token_problem(server):
-            cls, hint, what_happened = IntegrationRejected, _INTEGRATION_HINT, "integration rejected (401)"
+            cls, hint, what_happened = IntegrationRejected, msg("err.integration"), msg("what.integration")
         elif _is_token_problem(server) or _is_token_problem(www) or not server:
-            cls, hint, what_happened = TokenRejected, _TOKEN_HINT, "access token rejected (401)"
+            cls, hint, what_happened = TokenRejected, msg("err.token"), msg("what.token")
         else:
-            cls, hint, what_happened = AuthError, _TOKEN_HINT + " " + _INTEGRATION_HINT, "authentication failed (401)"
+            cls, hint, what_happened = AuthError, msg("err.token") + " " + msg("err.integration"), msg("what.auth")
     elif status == 403:
-        cls, hint, what_happened = AccessDenied, _FORBIDDEN_HINT, "access denied (403)"
+        cls, hint, what_happened = AccessDenied, msg("err.forbidden"), msg("what.403")
     elif status == 400:
-        cls, hint, what_happened = BadRequest, _HINTS[400], "bad request (400)"
+        cls, hint, what_happened = BadRequest, msg("err.400"), msg("what.400")
     elif status == 404:
-        cls, hint, what_happened = NotFound, _HINTS[404], "not found (404)"
+        cls, hint, what_happened = NotFound, msg("err.404"), msg("what.404")
     elif status == 429:
-        cls, hint, what_happened = Throttled, _HINTS[429], "throttled (429)"
+        cls, hint, what_happened = Throttled, msg("err.429"), msg("what.429")
     elif status >= 500:
-        cls, hint, what_happened = ServerError, _SERVER_HINT, f"server error ({status})"
+        cls, hint, what_happened = ServerError, msg("err.5xx"), msg("what.5xx", status=status)
     else:
-        cls, hint, what_happened = ApiError, _HINTS.get(status, "Unexpected answer from Fiks/Freg."), f"HTTP {status}"
+        key = _HINT_KEYS.get(status, "err.other")
+        cls, hint, what_happened = ApiError, msg(key), msg("what.http", status=status)
 
     message = f"{prefix}{what_happened}.{said} {hint}{tail}"
     err = cls(message, status=status, code=info["code"], error_id=info["error_id"],

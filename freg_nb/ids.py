@@ -17,6 +17,8 @@ import calendar
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from freg_nb.messages import msg
+
 __all__ = [
     "IdInfo",
     "InvalidIdentifier",
@@ -35,7 +37,7 @@ Rule = Literal["1964", "2032"]
 
 
 class InvalidIdentifier(ValueError):
-    """A string that is not a valid fødsels- or D-number. ``reason`` says why, in English."""
+    """A string that is not a valid fødsels- or D-number. ``reason`` says why (``freg_nb.messages``)."""
 
     def __init__(self, masked: str, reason: str):
         super().__init__(f"{masked}: {reason}")
@@ -117,16 +119,16 @@ def _centuries(individual: int, yy: int) -> list[int]:
 
 def _parse(s: str) -> IdInfo:
     if not isinstance(s, str):
-        raise InvalidIdentifier(mask(s), "not a string of digits")
+        raise InvalidIdentifier(mask(s), msg("ids.not_string"))
     masked = mask(s)
     if len(s) != 11 or not s.isdigit():
-        raise InvalidIdentifier(masked, f"must be exactly 11 digits (got {len(s)} characters)")
+        raise InvalidIdentifier(masked, msg("ids.length", n=len(s)))
     d = [int(c) for c in s]
     r1 = _k1_remainder(d)
     if r1 > 3:
-        raise InvalidIdentifier(masked, "first check digit (k1) is wrong")
+        raise InvalidIdentifier(masked, msg("ids.k1"))
     if not _k2_ok(d):
-        raise InvalidIdentifier(masked, "second check digit (k2) is wrong")
+        raise InvalidIdentifier(masked, msg("ids.k2"))
     day, month, yy = int(s[0:2]), int(s[2:4]), int(s[4:6])
     kind: Literal["fnr", "dnr"] = "fnr"
     if day > 40:
@@ -135,10 +137,10 @@ def _parse(s: str) -> IdInfo:
     if month > 80:
         synthetic, month = True, month - 80
     if not 1 <= month <= 12:
-        raise InvalidIdentifier(masked, "month part is not a month (synthetic numbers add 80)")
+        raise InvalidIdentifier(masked, msg("ids.month"))
     individual = int(s[6:9])
     if not any(1 <= day <= calendar.monthrange(c + yy, month)[1] for c in _centuries(individual, yy)):
-        raise InvalidIdentifier(masked, "date part is not a real date")
+        raise InvalidIdentifier(masked, msg("ids.date"))
     return IdInfo(kind=kind, synthetic=synthetic, rule="1964" if r1 == 0 else "2032")
 
 

@@ -154,7 +154,7 @@ def test_bad_token_rejected_twice_gives_token_rejected(sandbox):
 
     fc = FregClient(s, retry=FAST, progress=False)
     fc.tokens = fc.auth.tokens = Forged(s)
-    with fc, pytest.raises(TokenRejected, match="fresh token") as ei:
+    with fc, pytest.raises(TokenRejected, match="henter et nytt token") as ei:
         fc.person("skole", a_person(sandbox))
     assert fc.auth.token_retries == 1 and fc.tokens.grants == 2 and ei.value.status == 401
 

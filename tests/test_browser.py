@@ -3,8 +3,11 @@
 One JupyterLab serves temporary COPIES of every ``notebooks/*.ipynb`` (autosave must never write
 outputs into the repo). For each notebook: open it, Run All Cells, wait until every code cell
 has run, check that widgets render and that no cell shows an error. Notebook 00: pick a
-training scenario in its dropdown, press its button and see the explanation. Notebook 01 (when
-it exists): press its run button and see its table appear. Screenshots go to
+training scenario in its dropdown, press its button and see the explanation. Notebook 01: press
+its run button and see its table appear. Then each form as an analyst uses it at 1400×900: bad
+input gives one Norwegian message (no traceback, no stderr output, no "Ferdig"), 02 runs two
+criteria sets in a row, the download is Excel-Norway CSV; a scenario chosen in 00 is what 01
+meets (one shared sandbox); and the Voilà app renders the forms. Screenshots go to
 ``test-artifacts/`` (git-ignored).
 
 Without ``chromium`` the test is skipped with the reason locally, and fails when ``CI`` is set.
@@ -94,6 +97,9 @@ def lab(tmp_path_factory):
             time.sleep(0.3)
         yield url, work
     finally:
+        from freg_nb.sandbox import shared
+
+        shared.stop(root / "data")  # the sandbox the notebooks' kernels shared
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -221,3 +227,246 @@ def _press_run_button_and_see_table(page) -> None:
     page.wait_for_function("(el) => el.innerText.includes('Ferdig')", arg=panel.element_handle(),
                            timeout=60_000)
     assert "❌" not in panel.inner_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# The forms as an analyst uses them (1400×900): bad input, two runs in a row, download
+
+
+def _panel(page, label: str):
+    """The RunPanel of the form whose run button reads ``label``."""
+    button = page.locator(f"button.jupyter-button:has-text('{label}')").last
+    button.wait_for(timeout=60_000)
+    return button, button.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+
+
+def _press_and_wait(page, label: str, *, timeout: int = 180_000) -> tuple[str, str]:
+    """Press the run button; wait for that run's end. Returns (state, the panel's text)."""
+    button, panel = _panel(page, label)
+    status = panel.locator(".freg-nb-status")
+    before = int(status.get_attribute("data-run") or 0) if status.count() else 0
+    button.click()
+    page.wait_for_function(
+        """([el, n]) => { const s = el.querySelector('.freg-nb-status');
+             return s && +s.dataset.run > n && ['done','failed','stopped'].includes(s.dataset.state); }""",
+        arg=[panel.element_handle(), before], timeout=timeout)
+    panel.locator(".freg-nb-status").evaluate("el => el.scrollIntoView({block: 'start'})")  # for the screenshots
+    return panel.locator(".freg-nb-status").get_attribute("data-state"), panel.inner_text()
+
+
+def _field(page, label: str):
+    return page.locator(f".widget-inline-hbox:has(label:text-is('{label}')) :is(input, textarea)").last
+
+
+def _calm(page, text: str) -> list[str]:
+    """What must never be beside a failure: a traceback, an stderr output, "Ferdig"."""
+    bad = []
+    if "Traceback" in text:
+        bad.append("a traceback in the form")
+    if "Ferdig" in text:
+        bad.append("'Ferdig' beside a failure")
+    if page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"):
+        bad.append("an stderr output element")
+    return bad
+
+
+def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
+    url, _work = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, locale="nb-NO")
+    try:
+        page = context.new_page()
+        # 01: garbage ids → one Norwegian message; then the parameters' ids → table, person picker, download
+        _run_all(page, url, "01_oppslag.ipynb")
+        _field(page, "Fødselsnummer").fill("123\nabc")
+        state, text = _press_and_wait(page, "Hent personer")
+        _shot(page, "form-01-feil")
+        assert state == "failed" and "❌" in text and "11 sifre" in text, text[:500]
+        assert not _calm(page, text), _calm(page, text)
+        _field(page, "Fødselsnummer").fill("")
+        state, text = _press_and_wait(page, "Hent personer")
+        assert state == "done" and "❌" not in text, text[:500]
+        page.locator(".dt-container, .dataTables_wrapper").first.wait_for(timeout=30_000)  # the paged table
+        _shot(page, "form-01-tabell")
+        picker = _field(page, "Person")
+        assert picker.input_value(), "the person picker is filled after a run"
+        page.locator("button.jupyter-button:text-is('CSV')").last.click()
+        link = page.locator("a.freg-nb-download").last
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as got:
+            link.click()
+        data = Path(got.value.path()).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0], data[:80]
+        _shot(page, "form-01")
+        page.close()
+
+        # 02: two different criteria sets in a row (the name comes from the criteria each time)
+        page = context.new_page()
+        _run_all(page, url, "02_uttrekk.ipynb")
+        assert _field(page, "Navn på uttrekket").input_value() == ""
+        for year in ("2018", "2017"):
+            _field(page, "Født fra og med år").fill(year)
+            state, text = _press_and_wait(page, "Bestill og hent uttrekket")
+            assert state == "done" and "❌" not in text, text[:500]
+        _shot(page, "form-02")
+        _field(page, "Født fra og med år").fill("neste år")
+        state, text = _press_and_wait(page, "Bestill og hent uttrekket")
+        assert state == "failed" and "«Født fra og med år» må være et årstall" in text, text[:500]
+        assert not _calm(page, text), _calm(page, text)
+        _shot(page, "form-02-feil")
+        page.close()
+
+        # 03: to-date before from-date → Norwegian message; then a run with charts per role
+        page = context.new_page()
+        _run_all(page, url, "03_hendelser_per_rolle.ipynb")
+        dates = page.locator(".widget-datepicker input[type='date']")
+        dates.nth(dates.count() - 2).fill("2026-11-01")
+        dates.last.fill("2026-10-25")
+        state, text = _press_and_wait(page, "Hent og tell hendelser")
+        assert state == "failed" and "Til og med dato" in text, text[:500]
+        assert not _calm(page, text), _calm(page, text)
+        _shot(page, "form-03-feil")
+        dates.last.fill("")
+        state, text = _press_and_wait(page, "Hent og tell hendelser")
+        assert state == "done" and "❌" not in text, text[:500]
+        info = page.locator(".dt-info").last.inner_text()  # a month of days: a paged table
+        assert info.startswith("Rad 1–10 av"), info  # DataTables speaks bokmål
+        roles = page.locator(".widget-select-multiple select").first.evaluate(
+            "s => [...s.selectedOptions].length")
+        charts = page.locator(".freg-nb-out img, .widget-output img").count()
+        assert charts >= 1 + 2 * roles, (charts, roles)  # the role lines, then bars and heatmap per role
+        _shot(page, "form-03")
+    finally:
+        context.close()
+
+
+def test_scenario_chosen_in_00_applies_in_01(lab, browser):
+    """One sandbox per user: the training scenario picked in 00's kernel is what 01's kernel meets."""
+    url, _work = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    try:
+        p00 = context.new_page()
+        _run_all(p00, url, "00_kom_i_gang.ipynb")
+        select = p00.locator(".widget-dropdown select").last
+        select.select_option("rolle-mangler-del")
+        state, text = _press_and_wait(p00, "Bytt og sjekk")
+        assert "rolle-mangler-del" in text, text[:300]
+        p01 = context.new_page()
+        _run_all(p01, url, "01_oppslag.ipynb")
+        p01.locator(".widget-dropdown:has(label:text-is('Rolle')) select").last.select_option("skole")
+        p01.locator(".widget-select-multiple:has(label:text-is('Deler (part)')) select").last \
+            .select_option("bostedsadresse")
+        state, text = _press_and_wait(p01, "Hent personer")
+        _shot(p01, "scenario-01")
+        assert state == "failed" and "403" in text and "bostedsadresse" in text, text[:500]
+        assert not _calm(p01, text), _calm(p01, text)
+        select.select_option("normal")  # back to normal for everything after this test
+        state, text = _press_and_wait(p00, "Bytt og sjekk")
+        assert "Alt virker." in text, text[:300]
+        state, text = _press_and_wait(p01, "Hent personer")
+        assert state == "done", text[:500]
+    finally:
+        context.close()
+
+
+def test_voila_app_renders_the_forms(lab, browser, tmp_path):
+    """`freg-nb app`: Voilà serves the forms' page with the code hidden."""
+    from freg_nb.widgets.app import APP_NOTEBOOK
+
+    port = _free_port()
+    env = {**os.environ, **sandbox_environment(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = (tmp_path / "voila.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "voila", str(APP_NOTEBOOK), f"--port={port}", "--no-browser",
+                             "--strip_sources=True", "--Voila.ip=127.0.0.1"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=APP_NOTEBOOK.parent)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # listening? (a GET of the page would start a kernel each time)
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "voila.log").read_text()[-2000:]
+            time.sleep(0.5)
+        page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+        page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.wait_for(
+            timeout=120_000)
+        body = page.inner_text("body")
+        assert "Uttrekk" in body and "Hendelser per rolle" in body
+        assert "import" not in body and "forms()" not in body  # the code is hidden
+        page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.click()
+        page.locator("button:has-text('Hent personer')").wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "browser-voila.png"))
+    finally:
+        page.close()
+        from freg_nb.sandbox import shared
+
+        shared.stop(tmp_path / "data")
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
+    """Against a slow sandbox (3 s a call; 40 bulk calls, 8 at a time): Stopp ends 01's run within 5 s;
+    pressing again reuses what was fetched before the stop; Kernel → Interrupt stops a run as well."""
+    import re
+
+    from test_forms import _synthetic_ids
+
+    from freg_nb.sandbox import shared
+
+    url, work = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    page = context.new_page()
+    sandbox = None
+    try:
+        _run_all(page, url, "01_oppslag.ipynb")
+        sandbox = shared.get_or_start(work.parent / "data")  # the one the notebook's kernel uses
+        _field(page, "Fødselsnummer").evaluate(  # paste at once (typing 130 kB takes minutes)
+            "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true}));"
+            " el.dispatchEvent(new Event('change', {bubbles: true})); }", "\n".join(_synthetic_ids(40_000)))
+        page.wait_for_function("() => /Bruker 40.000 innlimte id-er/.test(document.body.innerText)",
+                               timeout=30_000)
+        sandbox.set_faults(latency_ms=3000)
+        button, panel = _panel(page, "Hent personer")
+        button.click()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.wait_for(state="visible", timeout=30_000)
+        time.sleep(4)
+        t0 = time.monotonic()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.click()
+        page.wait_for_function("(el) => el.querySelector('.freg-nb-status[data-state=\"stopped\"]')",
+                               arg=panel.element_handle(), timeout=10_000)
+        assert time.monotonic() - t0 < 5, "Stopp must end the run within 5 s"
+        text = panel.inner_text()
+        assert "trykk på knappen igjen" in text and not _calm(page, text), text[:500]
+        _shot(page, "form-01-stoppet")
+        sandbox.set_faults(latency_ms=0)
+        state, text = _press_and_wait(page, "Hent personer")
+        assert state == "done", text[:500]
+        reused = int(re.search(r"\((\d+) gjenbrukt\)", text).group(1))
+        assert reused >= 1, text[:300]
+        # Kernel → Interrupt reaches the run's worker threads too (other ids: nothing stored for them)
+        _field(page, "Fødselsnummer").evaluate(
+            "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true}));"
+            " el.dispatchEvent(new Event('change', {bubbles: true})); }", "\n".join(_synthetic_ids(80_000)[40_000:]))
+        page.wait_for_function("() => /Bruker 40.000 innlimte id-er/.test(document.body.innerText)",
+                               timeout=30_000)
+        sandbox.set_faults(latency_ms=3000)
+        button.click()
+        page.locator("button.jupyter-button:has-text('Stopp')").last.wait_for(state="visible", timeout=30_000)
+        time.sleep(4)
+        t0 = time.monotonic()
+        page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
+        page.click(".lm-Menu-itemLabel:text-is('Interrupt Kernel')")
+        page.wait_for_function("(el) => el.querySelector('.freg-nb-status[data-state=\"stopped\"]')",
+                               arg=panel.element_handle(), timeout=10_000)
+        assert time.monotonic() - t0 < 5, "Kernel → Interrupt must end the run within 5 s"
+    finally:
+        if sandbox is not None:
+            sandbox.set_faults(latency_ms=0)
+        context.close()

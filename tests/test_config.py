@@ -141,7 +141,7 @@ def test_all_problems_at_once(good):
         load_settings(environ=env)
     assert len(ei.value.problems) == 7
     text = str(ei.value)
-    assert text.startswith("7 problems") and "wrong" not in text.replace("is wrong", "")
+    assert text.startswith("7 feil i innstillingene") and "wrong" not in text.replace("is wrong", "")
     assert "canary-integration-pw" not in text
 
 

@@ -29,7 +29,7 @@ def test_fiks_example_body(shared_reference):
 def test_skatteetaten_kode_melding_example(shared_reference):
     err = E.error_from_response(500, _example(shared_reference, "skatteetaten-feilmelding.json"))
     assert type(err) is E.ServerError
-    assert err.code == "FREG-001" and "prøv igjen" in str(err) and "Try again later" in str(err)
+    assert err.code == "FREG-001" and "prøv igjen" in str(err) and "Prøv igjen senere" in str(err)
 
 
 def test_folkeregister_feilmelding_shape():
@@ -70,7 +70,7 @@ def test_401_token_vs_integration():
     e2 = E.error_from_response(401, json.dumps(integ))
     assert type(e1) is E.TokenRejected and "scope ks:fiks" in str(e1)
     assert type(e2) is E.IntegrationRejected
-    assert "consumer organisation" in str(e2) and "FIKS_INTEGRASJON_PASSORD" in str(e2)
+    assert "organisasjonsnummeret i tokenet" in str(e2) and "FIKS_INTEGRASJON_PASSORD" in str(e2)
     assert isinstance(e1, E.AuthError) and isinstance(e2, E.AuthError)
 
 
@@ -81,7 +81,7 @@ def test_403_and_429_and_other():
     assert type(t) is E.Throttled and t.retry_after == 1.5
     assert E.error_from_response(429, b"", {"Retry-After": "soon"}).retry_after is None
     g = E.error_from_response(410, b"{}")
-    assert type(g) is E.ApiError and "expired" in str(g)
+    assert type(g) is E.ApiError and "utløpt" in str(g)
 
 
 def test_clean_text_removes_tokens_and_ids():
@@ -94,7 +94,7 @@ def test_clean_text_removes_tokens_and_ids():
 def test_config_error_lists_every_problem():
     e = E.ConfigError(["A: missing — set A", "B: bad — fix B"])
     assert e.problems == ["A: missing — set A", "B: bad — fix B"]
-    assert str(e).startswith("2 problems") and "fix B" in str(e)
+    assert str(e).startswith("2 feil i innstillingene") and "fix B" in str(e)
 
 
 def test_tree_is_documented_and_true():

@@ -75,7 +75,12 @@ def execute(path: Path, tmp_path: Path, monkeypatch, **parameters) -> Path:
     data = tmp_path / "data"
     for k, v in sandbox_environment(data).items():
         monkeypatch.setenv(k, v)
-    run = run_notebook(path, tmp_path / "out", cwd=tmp_path, parameters=parameters, timeout=600)
+    try:
+        run = run_notebook(path, tmp_path / "out", cwd=tmp_path, parameters=parameters, timeout=600)
+    finally:
+        from freg_nb.sandbox import shared
+
+        shared.stop(data)  # the kernel shares one sandbox per data folder; this one is done
     assert run.ok, f"{path.name} failed: {run.error}"
     bad = problems_in(run.executed, sandbox_secrets(data))
     assert not bad, f"{path.name}:\n" + "\n".join(bad)

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import itertools
+
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from babel.dates import format_date
 
-__all__ = ["stacked_bars", "role_lines", "type_week_heatmap", "OTHER"]
+from freg_nb.display import LOCALE, number, week_label
+from freg_nb.messages import code_label, msg
+
+__all__ = ["stacked_bars", "role_lines", "type_week_heatmap", "period_labels", "OTHER"]
 
 OTHER = "andre typer"
 _NEEDED = ("role", "period", "hendelsetype", "events")
@@ -26,8 +33,7 @@ _NEEDED = ("role", "period", "hendelsetype", "events")
 def _check(volumes: pd.DataFrame, what: str) -> pd.DataFrame:
     missing = [c for c in _NEEDED if c not in volumes.columns]
     if missing:
-        raise ValueError(f"{what} needs the table from freg_nb.events.event_volumes "
-                         f"(columns {', '.join(_NEEDED)}); missing {', '.join(missing)}.")
+        raise ValueError(msg("plot.needs_columns", what=what, needed=", ".join(_NEEDED), missing=", ".join(missing)))
     v = volumes.copy()
     v["role"] = v["role"].astype(str)
     v["hendelsetype"] = v["hendelsetype"].astype(str)
@@ -40,7 +46,7 @@ def _for_role(v: pd.DataFrame, role: str | None) -> pd.DataFrame:
     if role is None:
         return v
     if role not in set(v["role"]):
-        raise ValueError(f"no events for role {role!r} in the table; roles: {sorted(set(v['role']))}")
+        raise ValueError(msg("plot.no_role", role=role, roles=", ".join(sorted(set(v["role"])))))
     return v[v["role"] == role]
 
 
@@ -50,7 +56,7 @@ def _axes(ax: Any, figsize: tuple[float, float]):
 
 
 def _no_events(fig, ax):
-    ax.text(0.5, 0.5, "Ingen hendelser i perioden", ha="center", va="center", transform=ax.transAxes)
+    ax.text(0.5, 0.5, msg("plot.no_events"), ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
     return fig
 
@@ -63,27 +69,65 @@ def _top(v: pd.DataFrame, top: int) -> pd.DataFrame:
     return v
 
 
-def _period_labels(periods: pd.DatetimeIndex) -> list[str]:
+def _step(periods: pd.DatetimeIndex) -> str:
     if len(periods) > 1:
         step = (periods[1:] - periods[:-1]).min()
         if step >= pd.Timedelta(days=28):
-            return [p.strftime("%Y-%m") for p in periods]
+            return "month"
         if step >= pd.Timedelta(days=7):
-            return [f"{p.isocalendar().year}-U{p.isocalendar().week:02d}" for p in periods]
-    return [p.strftime("%Y-%m-%d") for p in periods]
+            return "week"
+    return "day"
+
+
+def period_labels(periods: Any, *, start: Any = None, end: Any = None, freq: str | None = None) -> list[str]:
+    """Norwegian labels for periods: "30.11", "uke 47", "nov. 2026". A period only partly inside
+    ``start``–``end`` (dates, inclusive) gets a "*" (explained by ``msg("plot.partial")``)."""
+    periods = pd.DatetimeIndex(pd.to_datetime(list(periods)))
+    if periods.tz is not None:
+        periods = periods.tz_localize(None)
+    freq = freq or _step(periods)
+    years = {p.isocalendar().year for p in periods}
+    out = []
+    for p in periods:
+        if freq == "month":
+            label, last = format_date(p.date(), "MMM y", locale=LOCALE), p + pd.offsets.MonthEnd(0)
+        elif freq == "week":
+            label, last = week_label(p, with_year=len(years) > 1), p + pd.Timedelta(days=6)
+        else:
+            label, last = format_date(p.date(), "dd.MM" if len(years) == 1 else "dd.MM.y", locale=LOCALE), p
+        partial = (start is not None and p < pd.Timestamp(start)) or (end is not None and last > pd.Timestamp(end))
+        out.append(label + ("*" if partial else ""))
+    return out
+
+
+def _footnote(fig, labels: list[str]) -> None:
+    if any(lab.endswith("*") for lab in labels):
+        fig.text(0.01, 0.005, msg("plot.partial"), fontsize=8, color="gray", ha="left", va="bottom")
+
+
+def _labels(v: pd.DataFrame) -> pd.DataFrame:
+    return v.assign(hendelsetype=v["hendelsetype"].map(lambda t: t if t == OTHER else code_label("hendelsetype", t)))
+
+
+def _role_title(base: str, role: str | None, roles: set[str]) -> str:
+    if role:
+        return f"{base} – rolle {role}"
+    return f"{base} – {'rolle ' + next(iter(roles)) if len(roles) == 1 else 'alle rollene summert'}"
 
 
 def stacked_bars(volumes: pd.DataFrame, *, role: str | None = None, top: int = 8, ax: Any = None,
-                 title: str | None = None):
+                 title: str | None = None, start: Any = None, end: Any = None):
     """Stacked bars: events per period, one colour per hendelsetype (the ``top`` most frequent;
-    the rest as "andre typer"). ``role``: one role (default: all roles summed). Returns the Figure.
+    the rest as "andre typer"). ``role``: one role (default: all roles summed, said in the title).
+    ``start``/``end`` mark partial periods. Returns the Figure.
     """
     v = _check(volumes, "stacked_bars")
+    roles = set(v["role"])
     v = _for_role(v, role)
     fig, ax = _axes(ax, (10, 4.5))
     if v.empty:
         return _no_events(fig, ax)
-    v = _top(v, top)
+    v = _labels(_top(v, top))
     wide = v.pivot_table(index="period", columns="hendelsetype", values="events", aggfunc="sum", fill_value=0)
     order = wide.sum().sort_values(ascending=False).index.tolist()
     if OTHER in order:
@@ -98,58 +142,73 @@ def stacked_bars(volumes: pd.DataFrame, *, role: str | None = None, top: int = 8
         ax.bar(x, vals, bottom=bottom, label=col, color="#bbbbbb" if col == OTHER else colours[i % 20],
                width=0.85)
         bottom += vals
-    labels = _period_labels(pd.DatetimeIndex(wide.index))
+    labels = period_labels(wide.index, start=start, end=end)
     step = max(1, len(labels) // 15)
     ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
     ax.set_ylabel("Antall hendelser")
-    ax.set_title(title or f"Hendelser per periode og type{f' – rolle {role}' if role else ''}")
+    ax.yaxis.set_major_formatter(_NUMBER)
+    ax.set_title(title or _role_title("Hendelser per periode og type", role, roles))
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left", title="Hendelsetype")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
+    _footnote(fig, labels)
     return fig
 
 
-def role_lines(volumes: pd.DataFrame, *, ax: Any = None, title: str | None = None):
-    """One line per role: events per period (all types). Returns the Figure."""
+_NUMBER = matplotlib.ticker.FuncFormatter(lambda v, _p: number(v, decimals=0))
+
+
+def role_lines(volumes: pd.DataFrame, *, ax: Any = None, title: str | None = None, start: Any = None,
+               end: Any = None):
+    """One line per role: events per period (all types). Each role has its own marker and line style,
+    so roles with equal counts stay visible. Returns the Figure."""
     v = _check(volumes, "role_lines")
     fig, ax = _axes(ax, (10, 4))
     if v.empty:
         return _no_events(fig, ax)
     wide = v.pivot_table(index="period", columns="role", values="events", aggfunc="sum", fill_value=0)
-    for role in wide.columns:
-        ax.plot(wide.index, wide[role].to_numpy(), marker="o", markersize=3, label=role)
+    x = np.arange(len(wide))
+    styles = itertools.cycle(zip(("o", "s", "^", "D", "v", "x"), ("-", "--", ":", "-.")))
+    for i, role in enumerate(wide.columns):
+        marker, line = next(styles)
+        ax.plot(x + (i - (len(wide.columns) - 1) / 2) * 0.04, wide[role].to_numpy(), marker=marker,
+                linestyle=line, markersize=5, linewidth=1.5, label=role, alpha=0.9)
+    labels = period_labels(wide.index, start=start, end=end)
+    step = max(1, len(labels) // 15)
+    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
     ax.set_ylabel("Antall hendelser")
+    ax.yaxis.set_major_formatter(_NUMBER)
     ax.set_xlabel("Periode")
     ax.set_ylim(bottom=0)
-    ax.set_title(title or "Hendelser per rolle")
+    ax.set_title(title or "Hendelser per rolle (alle typer)")
     ax.legend(title="Rolle")
     ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
     fig.tight_layout()
+    _footnote(fig, labels)
     return fig
 
 
 def type_week_heatmap(volumes: pd.DataFrame, *, role: str | None = None, top: int = 20, ax: Any = None,
-                      title: str | None = None, annotate: bool | None = None):
+                      title: str | None = None, annotate: bool | None = None, start: Any = None, end: Any = None):
     """A heatmap of hendelsetype (rows, most frequent first) × ISO week (columns). Works from daily,
     weekly or monthly tables (days are summed into weeks; monthly tables are shown per month).
-    ``role``: one role (default: all summed). Returns the Figure."""
+    ``role``: one role (default: all roles summed, said in the title). Returns the Figure."""
     v = _check(volumes, "type_week_heatmap")
+    roles = set(v["role"])
     v = _for_role(v, role)
     if v.empty:
         return _no_events(*_axes(ax, (6, 2)))
     periods = pd.DatetimeIndex(sorted(v["period"].unique()))
-    monthly = len(periods) > 1 and (periods[1:] - periods[:-1]).min() >= pd.Timedelta(days=28)
+    monthly = _step(periods) == "month"
     if not monthly:
         v = v.assign(period=v["period"] - pd.to_timedelta(v["period"].dt.day_of_week, unit="D"))
-    v = _top(v, top)
+    v = _labels(_top(v, top))
     wide = v.pivot_table(index="hendelsetype", columns="period", values="events", aggfunc="sum", fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
-    fig, ax = _axes(ax, (max(6, 0.55 * wide.shape[1] + 4), max(3, 0.3 * wide.shape[0] + 1.5)))
+    fig, ax = _axes(ax, (max(6, 0.55 * wide.shape[1] + 5), max(3, 0.3 * wide.shape[0] + 1.8)))
     data = wide.to_numpy(dtype=float)
     im = ax.imshow(data, aspect="auto", cmap="viridis")
-    labels = _period_labels(pd.DatetimeIndex(wide.columns)) if monthly else \
-        [f"{p.isocalendar().year}-U{p.isocalendar().week:02d}" for p in wide.columns]
+    labels = period_labels(wide.columns, start=start, end=end, freq="month" if monthly else "week")
     ax.set_xticks(np.arange(wide.shape[1]), labels, rotation=45, ha="right")
     ax.set_yticks(np.arange(wide.shape[0]), wide.index.tolist())
     if annotate is None:
@@ -157,9 +216,10 @@ def type_week_heatmap(volumes: pd.DataFrame, *, role: str | None = None, top: in
     if annotate:
         hi = data.max() if data.size else 0
         for (r, c), val in np.ndenumerate(data):
-            ax.text(c, r, f"{int(val)}", ha="center", va="center", fontsize=7,
+            ax.text(c, r, number(int(val)), ha="center", va="center", fontsize=7,
                     color="black" if hi and val > hi * 0.6 else "white")
-    fig.colorbar(im, ax=ax, label="Antall hendelser")
-    ax.set_title(title or f"Hendelsetype per {'måned' if monthly else 'uke'}{f' – rolle {role}' if role else ''}")
+    fig.colorbar(im, ax=ax, label="Antall hendelser", format=_NUMBER)
+    ax.set_title(title or _role_title(f"Hendelsetype per {'måned' if monthly else 'uke'}", role, roles))
     fig.tight_layout()
+    _footnote(fig, labels)
     return fig

@@ -17,6 +17,9 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+from freg_nb.display import number
+from freg_nb.messages import msg
+
 __all__ = ["age_pyramid", "count_bars"]
 
 WOMEN_COLOUR = "#c0392b"
@@ -41,8 +44,7 @@ def age_pyramid(table: pd.DataFrame, *, title: str | None = None, ax: Any = None
     """
     for col in (band_col, women, men):
         if col not in table.columns:
-            raise ValueError(f"age_pyramid needs the columns {band_col!r}, {women!r} and {men!r} "
-                             f"(as made by freg_nb.age_pyramid_table); missing {col!r}.")
+            raise ValueError(msg("plot.pyramid_columns", cols=f"{band_col}, {women}, {men}", missing=col))
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, max(3.0, 0.32 * len(table) + 1.2)))
     else:
@@ -63,13 +65,13 @@ def age_pyramid(table: pd.DataFrame, *, title: str | None = None, ax: Any = None
             ax.text(-pad, yi, lab, va="center", ha="right", fontsize=8, color=MEN_COLOUR)
     ax.set_yticks(y, bands)
     ax.set_xlim(-biggest * 1.15, biggest * 1.15)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: f"{abs(v):,.0f}".replace(",", " ")))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: number(abs(v), decimals=0)))
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("Antall personer")
     ax.set_ylabel("Aldersgruppe")
     ax.legend(loc="upper right", frameon=False)
     if (w_lab != "").any() or (m_lab != "").any():
-        ax.annotate("Små tall er skjult (vist som tekst, ikke som søyle).", xy=(0, -0.12),
+        ax.annotate(msg("plot.small_hidden"), xy=(0, -0.12),
                     xycoords="axes fraction", fontsize=8, color="gray")
     if title:
         ax.set_title(title)
@@ -85,7 +87,7 @@ def count_bars(table: pd.DataFrame, *, by: str | None = None, count_col: str = "
     most ``top`` categories, largest first. Suppressed cells get no bar, only their label.
     """
     if count_col not in table.columns:
-        raise ValueError(f"count_bars needs a {count_col!r} column (as made by freg_nb.summarize_extract).")
+        raise ValueError(msg("plot.count_column", col=count_col))
     by = by or next(c for c in table.columns if c != count_col)
     values, labels = _split(table[count_col])
     order = values.sort_values(ascending=False, kind="stable").index[:top]

@@ -1,0 +1,224 @@
+"""One sandbox per user, shared by every notebook and kernel (training: a scenario chosen in 00 applies
+in 01–03, an extract ordered in 02 exists for 03).
+
+The first ``connect()`` starts the sandbox as a small background process of its own; it writes a
+state file (``<data folder>/sandbox/shared.json``: process id, URL, start time — no secrets; the
+sandbox's credentials are in its PKI folder beside it, as before) and later kernels find it there,
+check that it answers, and use it. It stops with ``freg-nb sandbox stop``, or by itself after
+``FREG_NB_SANDBOX_IDLE_MINUTES`` (default 240) without a Fiks/Freg call, or when its data folder
+is gone.
+
+    >>> from freg_nb.sandbox import shared
+    >>> sb = shared.get_or_start(data_dir)         # doctest: +SKIP
+    >>> shared.active_scenario(sb.url)              # doctest: +SKIP
+    'normal'
+
+``wanted()`` says whether ``connect()`` should use it: ``FREG_NB_SANDBOX=shared`` or ``process``;
+unset, it is shared inside a Jupyter kernel and in-process elsewhere (scripts, tests).
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["SharedSandbox", "active_scenario", "get_or_start", "stop", "wanted"]
+
+STATE_NAME = "shared.json"
+_IDLE_DEFAULT_MIN = 240
+
+
+def _folder(data_dir: Path) -> Path:
+    folder = Path(data_dir) / "sandbox"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def wanted(environ: Any = None) -> bool:
+    """Share one sandbox between kernels? ``FREG_NB_SANDBOX`` decides; unset: only inside a kernel."""
+    env = os.environ if environ is None else environ
+    choice = (env.get("FREG_NB_SANDBOX") or "").strip().lower()
+    if choice in ("shared", "process"):
+        return choice == "shared"
+    return _in_kernel()
+
+
+def _in_kernel() -> bool:
+    """True inside a running Jupyter kernel (not merely with ipykernel imported)."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+class SharedSandbox:
+    """A handle on the shared sandbox with the attributes ``Settings.for_sandbox`` reads."""
+
+    def __init__(self, data_dir: Path, state: dict, info: dict):
+        from freg_nb.sandbox.pki import load_or_create
+
+        self.data_dir, self.pid, self.url = Path(data_dir), int(state["pid"]), str(state["url"])
+        self.fiks_base_url = self.url
+        self.maskinporten_issuer = str(info["maskinporten_issuer"])
+        self.roles = dict(info["roles"])
+        self.credentials = load_or_create(self.data_dir).credentials
+
+    def scenario(self, name: str) -> dict:
+        r = httpx.post(f"{self.url}/_sandbox/scenario/{name}", timeout=10, trust_env=False)
+        if r.status_code == 404:
+            raise ValueError(r.json().get("error"))
+        return r.json()
+
+    def set_faults(self, **kw: Any) -> dict:
+        r = httpx.post(f"{self.url}/_sandbox/faults", json=kw, timeout=10, trust_env=False)
+        if r.status_code == 400:
+            raise ValueError(r.json().get("error"))
+        return r.json()
+
+    @property
+    def faults(self) -> dict:
+        return httpx.get(f"{self.url}/_sandbox/faults", timeout=10, trust_env=False).json()
+
+    def stop(self) -> None:
+        stop(self.data_dir)
+
+    def __repr__(self) -> str:
+        return f"SharedSandbox(url={self.url!r}, pid={self.pid})"
+
+
+def _read_state(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / STATE_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _info(url: str, timeout: float = 2.0) -> dict | None:
+    try:
+        r = httpx.get(f"{url}/_sandbox/info", timeout=timeout, trust_env=False)
+        return r.json() if r.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def _healthy(folder: Path) -> tuple[dict, dict] | None:
+    state = _read_state(folder)
+    if not state:
+        return None
+    info = _info(state["url"])
+    return (state, info) if info else None
+
+
+def get_or_start(data_dir: Path, *, timeout: float = 120.0) -> SharedSandbox:
+    """The user's shared sandbox: found through the state file and checked, or started now."""
+    folder = _folder(Path(data_dir))
+    with open(folder / "shared.lock", "w") as lock:  # two kernels starting at once start one sandbox
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = _healthy(folder)
+        if found is None:
+            (folder / STATE_NAME).unlink(missing_ok=True)
+            log = open(folder / "shared.log", "ab")
+            subprocess.Popen([sys.executable, "-m", "freg_nb.sandbox.shared", "serve", "--data-dir", str(data_dir)],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                             close_fds=True)
+            log.close()
+            deadline = time.monotonic() + timeout
+            while found is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the shared sandbox did not start within {timeout:.0f} s "
+                                       f"(see {folder / 'shared.log'})")
+                time.sleep(0.2)
+                found = _healthy(folder)
+    return SharedSandbox(Path(data_dir), *found)
+
+
+def stop(data_dir: Path, *, timeout: float = 10.0) -> bool:
+    """Stop the user's shared sandbox; False when none was running."""
+    folder = Path(data_dir) / "sandbox"
+    state = _read_state(folder)
+    if not state:
+        return False
+    try:
+        os.kill(int(state["pid"]), signal.SIGTERM)
+    except ProcessLookupError:
+        (folder / STATE_NAME).unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + timeout
+    while _info(state["url"], timeout=0.5) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (folder / STATE_NAME).unlink(missing_ok=True)
+    return True
+
+
+def active_scenario(url: str) -> str | None:
+    """The name of the training scenario the sandbox at ``url`` is in (None: knobs set by hand)."""
+    from freg_nb.sandbox.faults import SCENARIOS, scenario_faults
+
+    now = httpx.get(f"{url}/_sandbox/faults", timeout=10, trust_env=False).json()
+    for name in SCENARIOS:
+        if scenario_faults(name).to_dict() == now:
+            return name
+    return None
+
+
+def _serve(data_dir: Path) -> int:
+    """The background process: run the sandbox, write the state file, stop when idle or told to."""
+    from freg_nb.sandbox.server import start_sandbox
+
+    folder = _folder(data_dir)
+    sb = start_sandbox(data_dir=data_dir)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_a: done.set())
+    signal.signal(signal.SIGINT, lambda *_a: done.set())
+    tmp = folder / (STATE_NAME + ".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "url": sb.url, "started_at": time.time()}))
+    os.chmod(tmp, 0o600)
+    tmp.replace(folder / STATE_NAME)
+    idle_s = 60 * float(os.environ.get("FREG_NB_SANDBOX_IDLE_MINUTES") or _IDLE_DEFAULT_MIN)
+    last, last_change = None, time.monotonic()
+    while not done.wait(min(30.0, idle_s / 4)):
+        seen = json.dumps(sb.counters(), sort_keys=True, default=str)
+        if seen != last:
+            last, last_change = seen, time.monotonic()
+        if time.monotonic() - last_change > idle_s or not folder.exists():
+            break
+    state = _read_state(folder)
+    if state and state.get("pid") == os.getpid():
+        (folder / STATE_NAME).unlink(missing_ok=True)
+    sb.stop()
+    return 0
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """``freg-nb sandbox stop`` / ``freg-nb sandbox status``: the shared sandbox of this user's data folder."""
+    from freg_nb.config import load_settings
+
+    data_dir = Path(load_settings(require_credentials=False).data_dir)
+    if args.action == "stop":
+        print("Sandkassen er stoppet." if stop(data_dir) else "Ingen delt sandkasse kjørte.")
+        return 0
+    found = _healthy(data_dir / "sandbox")
+    if not found:
+        print("Ingen delt sandkasse kjører.")
+        return 1
+    print(f"Delt sandkasse på {found[0]['url']} (prosess {found[0]['pid']}), "
+          f"scenario: {active_scenario(found[0]['url']) or 'egne innstillinger'}")
+    return 0
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(prog="python -m freg_nb.sandbox.shared")
+    p.add_argument("command", choices=["serve"])
+    p.add_argument("--data-dir", required=True)
+    sys.exit(_serve(Path(p.parse_args().data_dir)))

@@ -1,0 +1,180 @@
+"""The forms' run panel against the in-process sandbox over HTTP: failures as Norwegian messages (never a
+traceback, never "Ferdig" beside a failure), Stopp ending a slow run within seconds, and a rerun that
+continues; Norwegian numbers, times and codes; the Excel-Norway CSV."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from freg_nb import cancel, config, display
+from freg_nb.diagnose import sandbox_environment
+from freg_nb.messages import code_label, msg, set_language
+
+
+@pytest.fixture()
+def fc(tmp_path, monkeypatch):
+    for k, v in sandbox_environment(tmp_path / "data").items():
+        monkeypatch.setenv(k, v)
+    import freg_nb
+
+    client = freg_nb.connect(concurrency=1)
+    yield client
+    config._sandbox_handle.set_faults(latency_ms=0)
+    client.close()
+
+
+def _texts(panel) -> str:
+    out = []
+    for o in panel.output.outputs:
+        out.extend(str(v) for v in (o.get("data") or {}).values())
+        out.append(str(o.get("text", "")))
+    return "\n".join(out)
+
+
+def test_bad_ids_give_a_norwegian_message_not_a_traceback(fc):
+    from freg_nb.widgets.oppslag import LookupForm
+
+    form = LookupForm(fc, rolle="analyse")
+    form.ids.value = "123\nabc"
+    form.panel.run()
+    text = _texts(form.panel)
+    assert "data-state='failed'" in form.panel.status.value and "❌" in form.panel.status.value
+    assert "Ferdig" not in form.panel.status.value
+    assert "Traceback" not in text and "❌" in text and "11 sifre" in text
+    assert "<details>" in text and "InputError" in text  # the error type is folded under the message
+
+
+def test_unexpected_exception_gets_short_message_and_folded_traceback(fc):
+    from freg_nb.widgets.common import RunPanel
+
+    panel = RunPanel(lambda: 1 / 0, client=fc)
+    panel.run()
+    text = _texts(panel)
+    assert msg("run.failed") in panel.status.value
+    assert "Noe uventet gikk galt" in text and "ZeroDivisionError" in text
+    assert text.index("<details>") < text.index("Traceback")  # the traceback only inside the fold
+
+
+def test_stopp_ends_a_slow_lookup_within_seconds_and_a_rerun_continues(fc):
+    from freg_nb.widgets.oppslag import LookupForm
+
+    ids = _synthetic_ids(6000)  # 6 bulk calls, one at a time (unknown persons come back as errors)
+    config._sandbox_handle.set_faults(latency_ms=1500)
+    form = LookupForm(fc, rolle="analyse", ids=ids)
+    form.panel.run(wait=False)
+    time.sleep(2.0)
+    t0 = time.monotonic()
+    form.panel.stop()
+    form.panel._thread.join(10)
+    assert time.monotonic() - t0 < 5, "Stopp must end the run within 5 s"
+    assert msg("run.stopped") in form.panel.status.value
+    assert "trykk på knappen igjen" in _texts(form.panel)
+    assert form.result is None and not cancel.active()
+    config._sandbox_handle.set_faults(latency_ms=0)
+    form.panel.run()
+    assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
+    assert form.result.stats["calls_reused"] >= 1  # what was fetched before Stopp is reused
+    assert len(form.result.persons) + len(form.result.errors) == len(ids)
+
+
+def _synthetic_ids(n: int) -> list[str]:
+    from freg_nb.ids import check_digits
+
+    out = []
+    for month in range(81, 93):  # month + 80: synthetic numbers
+        for individual in range(100, 1000):
+            for day in range(1, 29):
+                first9 = f"{day:02d}{month}90{individual:03d}"
+                k = check_digits(first9)
+                if k:
+                    out.append(first9 + k)
+                    if len(out) == n:
+                        return out
+    raise AssertionError("not enough numbers")
+
+
+def test_cancelled_check_and_sleep():
+    token = cancel.CancelToken()
+    with cancel.running(token):
+        cancel.check()
+        threading.Timer(0.2, token.cancel).start()
+        t0 = time.monotonic()
+        with pytest.raises(cancel.Cancelled):
+            cancel.sleep(10)
+        assert time.monotonic() - t0 < 1
+    cancel.check()  # no longer running: nothing to stop
+
+
+def test_norwegian_numbers_times_and_codes():
+    assert display.number(11291) == "11\u00a0291"
+    assert display.percent(0.234) == "23,4\u00a0%"
+    assert display.time_text("2023-07-05 22:00:00+00:00") == "06.07.2023"  # Oslo midnight is a date
+    assert display.time_text("2026-11-30T16:04:10+00:00") == "30.11.2026 17:04"
+    assert display.week_label("2026-11-18") == "uke 47"
+    assert code_label("sivilstand", "enkeEllerEnkemann") == "enke eller enkemann"
+    assert code_label("hendelsetype", "endringIBostedsadresse") == "endring i bostedsadresse"
+    df = pd.DataFrame({"role": ["a", "b"], "events": [11291, 3], "share": [0.5, None]})
+    shown = display.for_display(df)
+    assert list(shown.columns) == ["rolle", "hendelser", "andel"]
+    assert shown["hendelser"].tolist() == ["11\u00a0291", "3"] and shown["andel"].tolist()[1] == display.MISSING
+
+
+def test_excel_csv_has_bom_semicolons_and_labels_beside_codes():
+    data = display.excel_csv(pd.DataFrame({"sivilstand": ["gift", "enkeEllerEnkemann"], "x": [0.5, 1.25]}))
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "sivilstand;sivilstand_tekst;x"
+    assert lines[2] == "enkeEllerEnkemann;enke eller enkemann;1,25"
+
+
+def test_english_for_engineers_through_the_setting(monkeypatch):
+    from freg_nb import ids
+
+    monkeypatch.setenv("FREG_NB_LANGUAGE", "en")
+    with pytest.raises(ids.InvalidIdentifier, match="must be exactly 11 digits"):
+        ids.validate("123")
+    monkeypatch.delenv("FREG_NB_LANGUAGE")
+    set_language(None)
+    with pytest.raises(ids.InvalidIdentifier, match="nøyaktig 11 sifre"):
+        ids.validate("123")
+
+
+_ENGLISH = re.compile(r"\b(the|is|must|was|not|Nothing was sent)\b")
+
+
+def _mistakes():
+    """User mistakes answered through the forms' checks, the id check and the HTTP error mapping."""
+    from freg_nb import errors
+    from freg_nb.widgets.oppslag import _check_ids
+    from freg_nb.widgets.uttrekk import _check_years
+
+    def raises(fn, *a):
+        try:
+            fn(*a)
+        except Exception as e:  # noqa: BLE001
+            return str(e)
+        raise AssertionError(f"{fn.__name__}{a} accepted a mistake")
+
+    yield from (raises(_check_ids, ids) for ids in
+                ([], ["123"], ["abc"], ["03851598731"], ["03851598720"], ["01139012345"], ["3202900000000"],
+                 ["29020105729"]))
+    yield from (raises(_check_years, kw) for kw in (
+        {"foedselsaar_fra_og_med": "neste år"}, {"foedselsaar_til_og_med": "19"}, {"doedsaar_fra_og_med": "3000"},
+        {"foedselsaar_fra_og_med": "2000", "foedselsaar_til_og_med": "1990"},
+        {"doedsaar_fra_og_med": "2020", "doedsaar_til_og_med": "2010"}, {"doedsaar_til_og_med": "20x0"}))
+    for status in (400, 401, 403, 404, 406, 410, 429, 500, 502, 503):
+        yield str(errors.error_from_response(status, b""))
+    yield str(errors.error_from_response(401, b'{"errorId": "e", "message": "Autentisering feilet for integrasjon"}'))
+    yield str(errors.ConfigError(["FIKS_ROLLER: mangler — sett FIKS_ROLLER"]))
+
+
+def test_user_mistakes_are_answered_in_bokmaal_with_what_to_do():
+    answers = list(_mistakes())
+    assert len(answers) >= 25
+    for text in answers:
+        assert not _ENGLISH.search(text.replace("«", "").replace("»", "")), text
+        assert re.search(r"\b(og|ikke|er|må|Velg|Rett|Sjekk|Prøv|Vent|Bestill|Lim inn|sett)\b", text), text
