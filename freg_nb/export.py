@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import pandas as pd
 
 from . import privacy
+from .display import excel_csv
 from ._connect import resolve_client
 from .errors import InputError
 from .extract_records import DONE, check_name, state_rel, store_of
@@ -33,8 +34,9 @@ CSV_ENCODING = "utf-8-sig"
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """The table as CSV in the one dialect of every export (``;``, UTF-8 with BOM)."""
-    return df.to_csv(index=False, sep=CSV_SEP).encode(CSV_ENCODING)
+    """The table as CSV in the one dialect of every export: ``;``, decimal comma, UTF-8 with BOM,
+    times in Oslo, and a Norwegian label column beside each code column (``display.excel_csv``)."""
+    return excel_csv(df)
 
 
 def excel_ready(df: pd.DataFrame) -> pd.DataFrame:

@@ -97,13 +97,6 @@ def download_links(files: Mapping[str, Path], *, name: str) -> w.HTML:
                   + f"<br><small>{html.escape(msg('export.note'))}</small></div>")
 
 
-def norwegian_csv(path: Path) -> Path:
-    """Rewrite a CSV export in the Excel-Norway dialect (``;``, UTF-8 with BOM, code labels beside codes)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
-    path.write_bytes(excel_csv(df))
-    return path
-
-
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     """Write ``df`` as Excel-Norway CSV into the private data folder's ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from freg_nb.ids import validate_many
 from freg_nb.lookups import LookupResult, lookup_persons, read_ids
 from freg_nb.messages import msg
 from freg_nb.parts import allowed_parts
-from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, norwegian_csv,
+from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html,
                                     role_dropdown, table)
 
 __all__ = ["LookupForm", "OppslagForm", "HISTORY_ELEMENTS"]
@@ -245,8 +245,6 @@ class LookupForm(w.VBox):
             except FregNbError as e:
                 display(HTML(error_html(e)))
                 return None
-            if "csv" in files:
-                norwegian_csv(files["csv"])
             display(download_links(files, name=f"oppslag-{self.rolle.value}"))
             return files
 

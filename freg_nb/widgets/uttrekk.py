@@ -24,7 +24,7 @@ from freg_nb.extract_records import list_extracts
 from freg_nb.extracts import read_tailored_extract
 from freg_nb.messages import code_label, msg
 from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, labelled,
-                                    norwegian_csv, role_dropdown)
+                                    role_dropdown)
 
 __all__ = ["ExtractForm", "extract_form"]
 
@@ -203,8 +203,6 @@ class ExtractForm(w.VBox):
             except FregNbError as e:
                 display(HTML(error_html(e)))
                 return None
-            if "csv" in files:
-                norwegian_csv(files["csv"])
             name = str(self.result.attrs.get("uttrekk", {}).get("navn") or "uttrekk")
             display(download_links(files, name=name))
             return files
