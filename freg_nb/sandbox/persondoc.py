@@ -314,6 +314,13 @@ def _ident(ctx: _Ctx) -> list:
     first = int(pop.first[i])
     body = {"status": "iBruk", "foedselsEllerDNummer": pop.identifier(i),
             "identifikatortype": "dNummer" if pop.dnr[i] else "foedselsnummer"}
+    from .formerids import former_dnumber  # hook: a D-number later replaced by a fødselsnummer
+    old = former_dnumber(pop, i)
+    if old is not None:
+        t = pop.reg_ts(i, old[1], 12)
+        ceased = {"status": "opphoert", "foedselsEllerDNummer": old[0], "identifikatortype": "dNummer"}
+        return [_v(ctx, _ts(ctx, first, "created"), t, first, ceased, None, 1, old[1]),
+                _v(ctx, t, None, old[1], body, None, 12)]
     return [_v(ctx, _ts(ctx, first, "created"), None, first, body, None, 1)]
 
 
