@@ -8,8 +8,8 @@ Modules: ``reader`` (files in any encoding, columns by name or content), ``norma
 (vectorised keys for names, addresses, postnumre, ids), ``compare`` (the vectorised comparison
 and the categories), ``result`` (``reconcile`` and ``ReconcileResult``).
 """
-from .compare import CATEGORIES, compare, prepare
+from .compare import CATEGORIES
 from .reader import ListTable, read_list
 from .result import ReconcileResult, reconcile
 
-__all__ = ["CATEGORIES", "ListTable", "ReconcileResult", "compare", "prepare", "read_list", "reconcile"]
+__all__ = ["CATEGORIES", "ListTable", "ReconcileResult", "read_list", "reconcile"]

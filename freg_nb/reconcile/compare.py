@@ -16,7 +16,7 @@ from .. import ids as _ids
 from . import normalise as nz
 from .reader import ListTable
 
-__all__ = ["CATEGORIES", "NAME_THRESHOLD", "STREET_THRESHOLD", "compare", "prepare"]
+__all__ = ["CATEGORIES", "NAME_THRESHOLD", "STREET_THRESHOLD", "SURNAME_THRESHOLD", "compare", "prepare"]
 
 UENDRET, FLYTTET_INNEN, FLYTTET_UT = "uendret", "flyttet innen kommunen", "flyttet ut av kommunen"
 UTVANDRET, DOED, NYTT_NAVN, NYTT_ID = "utvandret", "død", "nytt navn", "nytt identifikasjonsnummer"
@@ -26,8 +26,11 @@ CATEGORIES = (UGYLDIG, IKKE_FUNNET, DOED, UTVANDRET, BESKYTTET, FLYTTET_UT, FLYT
 """Every category, in priority order: a row's main ``kategori`` is the first that applies."""
 
 NAME_THRESHOLD = 85.0
-"""Names scoring below this (``rapidfuzz.fuzz.token_set_ratio``, 0–100) count as a new name; above
+"""Given names (or a whole name in one column) scoring below this (``rapidfuzz.fuzz.token_set_ratio``, 0–100) count as a new name; above
 it a difference is a spelling variant (the reason says so, the row stays unchanged)."""
+SURNAME_THRESHOLD = 60.0
+"""A surname (when the list has it in its own column) scoring below this (``fuzz.ratio``) is a new
+surname: short surnames lose many points to one typo, a changed surname shares little."""
 STREET_THRESHOLD = 85.0
 """Street names scoring at or above this (``fuzz.ratio`` on the normalised names) are the same street."""
 
@@ -56,13 +59,11 @@ def prepare(table: ListTable) -> pd.DataFrame:
     reason = reason.mask(~well_formed, "må være 11 siffer (har " + ident.str.len().astype(str) + " tegn)")
     reason = reason.mask(~well_formed & ident.eq(""), "mangler fødselsnummer")
     reason = reason.mask(empty_row, "tom rad")
-    if "navn" in table.columns and "etternavn" not in table.columns:
-        name = nz.name_key(col("navn"))
-        name_shown = col("navn")
-    else:
-        name = nz.name_key(col("fornavn"), col("mellomnavn"), col("etternavn"), col("navn"))
-        name_shown = (col("fornavn") + " " + col("mellomnavn") + " " + col("etternavn")).str.replace(
-            r"\s+", " ", regex=True).str.strip()
+    # given names and surname apart when the list has them apart, else the whole name in one
+    given = nz.name_key(col("fornavn"), col("mellomnavn"), col("navn"))
+    surname = nz.name_key(col("etternavn"))
+    name_shown = (col("fornavn") + " " + col("mellomnavn") + " " + col("etternavn") + " " + col("navn")).str.replace(
+        r"\s+", " ", regex=True).str.strip()
     parts = nz.address_parts(col("adresse"))
     street_raw = col("adressenavn").where(col("adressenavn") != "", parts["gate"])
     number = nz.house_number(col("husnummer").where(col("husnummer") != "", parts["husnummer"]))
@@ -74,9 +75,9 @@ def prepare(table: ListTable) -> pd.DataFrame:
     return pd.DataFrame({
         "rad": np.arange(1, n + 1), "id": ident, "gyldig": valid, "ugyldig_grunn": reason,
         "null_satt_tilbake": zero_back & valid, "duplikat": dup, "tom_rad": empty_row,
-        "navn_liste": name_shown, "navn_key": name, "adresse_liste": shown_address,
-        "gate_key": nz.street_key(street_raw), "husnr": number, "bokstav": letter,
-        "postnummer_liste": post, "har_navn": name != "", "har_adresse": (street_raw != "") | (post != ""),
+        "navn_liste": name_shown, "fornavn_key": given, "etternavn_key": surname, "adresse_liste": shown_address,
+        "gate_key": nz.street_key(street_raw), "gate_plain": nz.street_key(street_raw, endings=False), "husnr": number, "bokstav": letter,
+        "postnummer_liste": post, "har_navn": (given != "") | (surname != ""), "har_adresse": (street_raw != "") | (post != ""),
     }, index=d.index)
 
 
@@ -117,13 +118,20 @@ def compare(prepared: pd.DataFrame, persons: pd.DataFrame, current_ids: pd.DataF
     ny_id = nz.text(m["f_id_naa"])
     nytt_id = found & ((ny_id != "") & (ny_id != p["id"])).to_numpy()
 
-    freg_name = nz.name_key(m["f_fornavn"], m["f_mellomnavn"], m["f_etternavn"])
-    name_score = _scores(p["navn_key"], freg_name, fuzz.token_set_ratio)
+    f_given = nz.name_key(m["f_fornavn"], m["f_mellomnavn"])
+    f_surname = nz.name_key(m["f_etternavn"])
+    split = (p["etternavn_key"] != "").to_numpy()
+    given_score = _scores(p["fornavn_key"], f_given.where(split, (f_given + " " + f_surname).str.strip()),
+                          fuzz.token_set_ratio)
+    surname_score = _scores(p["etternavn_key"], f_surname, fuzz.ratio)
+    name_score = np.where(split, np.minimum(given_score, surname_score), given_score)
     has_name = found & p["har_navn"].to_numpy() & ("navn" in fields)
-    nytt_navn = has_name & (name_score < NAME_THRESHOLD)
+    nytt_navn = has_name & ((given_score < NAME_THRESHOLD) | (split & (surname_score < SURNAME_THRESHOLD)))
 
     f_street = nz.street_key(m["f_adressenavn"])
-    street_score = _scores(p["gate_key"], f_street, fuzz.ratio)
+    # the better of: endings unified (gt./gata, vn./veien) and as written (a typo in the ending)
+    street_score = np.maximum(_scores(p["gate_key"], f_street, fuzz.ratio),
+                              _scores(p["gate_plain"], nz.street_key(m["f_adressenavn"], endings=False), fuzz.ratio))
     both_empty = ((p["gate_key"] == "") & (f_street == "")).to_numpy()
     street_ok = both_empty | (street_score >= STREET_THRESHOLD)
     f_nr, f_letter = nz.house_number(m["f_husnummer"]), nz.letter(m["f_husbokstav"])
@@ -154,8 +162,8 @@ def compare(prepared: pd.DataFrame, persons: pd.DataFrame, current_ids: pd.DataF
     return out, kommune
 
 
-def _assemble(p, m, flags, *, found, beskyttet, has_name, name_score, freg_name, check_address, street_score,
-              street_ok, nr_ok, letter_ok, post_ok, f_post, ny_id, nytt_id, kom) -> pd.DataFrame:
+def _assemble(p, m, flags, reasons, *, found, beskyttet, has_name, name_score, check_address, street_score,
+              f_post, ny_id, nytt_id, kom) -> pd.DataFrame:
     """The result table: categories, old value beside the new, scores and reasons."""
     idx = p.index
     flag_frame = pd.DataFrame({_FLAG[c]: v for c, v in flags.items()}, index=idx)
@@ -206,7 +214,7 @@ def _reasons(p, flags, *, has_name, name_score, check_address, street_score, str
 
     score_n = pd.Series(np.round(name_score).astype(int), index=idx).astype(str) + ")"
     score_a = pd.Series(np.round(street_score).astype(int), index=idx).astype(str) + ")"
-    spelled = check_address & street_ok & (street_score < 100) & (p["gate_key"] != "").to_numpy()
+    spelled = check_address & street_ok & (street_score < 99.5) & (p["gate_key"] != "").to_numpy()
     parts = [
         p["ugyldig_grunn"].fillna(""),
         put(flags[IKKE_FUNNET], "Folkeregisteret fant ingen person med dette nummeret"),
@@ -215,7 +223,7 @@ def _reasons(p, flags, *, has_name, name_score, check_address, street_score, str
         put(beskyttet, "adressebeskyttet nå: fjern adressen fra fagsystemet (den nye vises aldri)"),
         put(flags[NYTT_ID], "har fått nytt identifikasjonsnummer; det gamle er opphørt"),
         put(flags[NYTT_NAVN], "navnet er endret (likhet " + score_n),
-        put(has_name & ~flags[NYTT_NAVN] & (name_score < 100), "skrivemåten av navnet avviker litt (likhet " + score_n),
+        put(has_name & ~flags[NYTT_NAVN] & (name_score < 99.5), "skrivemåten av navnet avviker litt (likhet " + score_n),
         put(check_address & ~street_ok, "annen gate (likhet " + score_a),
         put(check_address & street_ok & ~nr_ok, "annet husnummer"),
         put(check_address & street_ok & nr_ok & ~letter_ok, "annen husbokstav"),

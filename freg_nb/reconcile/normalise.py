@@ -43,11 +43,11 @@ def name_key(*parts: pd.Series) -> pd.Series:
     return joined.str.replace(r"\s+", " ", regex=True)
 
 
-def street_key(s: pd.Series) -> pd.Series:
-    """A street name for comparison: folded, common endings unified, spaces removed
-    (``"Store gate"`` ≡ ``"Storegata"`` ≡ ``"STOREGT."``)."""
+def street_key(s: pd.Series, *, endings: bool = True) -> pd.Series:
+    """A street name for comparison: folded, common endings unified (unless ``endings=False``),
+    spaces removed (``"Store gate"`` ≡ ``"Storegata"`` ≡ ``"STOREGT."``)."""
     out = _fold(s)
-    for pattern, repl in _ENDINGS:
+    for pattern, repl in _ENDINGS if endings else ():
         out = out.str.replace(pattern, repl, regex=True)
     return out.str.replace(" ", "", regex=False)
 
