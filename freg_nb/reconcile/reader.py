@@ -77,8 +77,8 @@ def read_list(source: Any, *, filename: str | None = None, sheet: str | int = 0,
     """
     notes: list[str] = []
     if isinstance(source, pd.DataFrame):
-        grid = pd.concat([pd.DataFrame([list(source.columns)]), source.astype(object)], ignore_index=True)
-        grid.columns = range(grid.shape[1])
+        body = source.astype(object).set_axis(range(source.shape[1]), axis=1)
+        grid = pd.concat([pd.DataFrame([[str(c) for c in source.columns]]), body], ignore_index=True)
         name = filename or "tabellen"
     elif isinstance(source, (bytes, bytearray)):
         name = filename or "filen"

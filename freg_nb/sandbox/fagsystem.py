@@ -27,7 +27,7 @@ from ..reconcile.compare import (BESKYTTET, CATEGORIES, DOED, FLYTTET_INNEN, FLY
 from . import formerids
 from .population import EPOCH, Population
 
-__all__ = ["FagsystemList", "fagsystem_list"]
+__all__ = ["FagsystemList", "example_list", "fagsystem_list"]
 
 _PARTS = ["identifikasjonsnummer", "navn", "status", "doedsfall", "adressebeskyttelse", "bostedsadresse",
           "oppholdsadresse"]
@@ -238,3 +238,20 @@ def _untidy_rows(pop, data: pd.DataFrame, truth: list, rng, *, duplicates, empty
     truths = truth + extra_truth
     order = rng.permutation(len(rows))
     return (pd.DataFrame([rows[k] for k in order], columns=COLUMNS), [truths[k] for k in order])
+
+
+def example_list(client, n: int = 500, **options) -> FagsystemList:
+    """A fagsystem list from the population of the sandbox ``client`` talks to (for the notebook and
+    courses): the same seed and size as the running sandbox. Only against the sandbox."""
+    import httpx
+
+    from ..errors import InputError
+    from .settings import SandboxConfig
+
+    settings = client.settings
+    if getattr(settings, "env", None) != "sandbox":
+        raise InputError("Eksempellister finnes bare i sandkassen. Mot Fiks test/produksjon: bruk din egen liste.")
+    info = httpx.get(str(settings.fiks_base_url).rstrip("/") + "/_sandbox/info", timeout=10.0, trust_env=False).json()
+    cfg = SandboxConfig()
+    pop = Population(seed=cfg.seed, size=int(info["persons"]), reference_date=cfg.reference_date, untidy=cfg.untidy)
+    return fagsystem_list(pop, n, **options)
