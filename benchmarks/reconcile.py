@@ -49,7 +49,7 @@ def ensure_data(n: int, cache: Path, seed: int = 1) -> Path:
 
     t0 = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
-    pop = Population(seed=seed, size=max(30_000, n * 8))      # Oslo holds about 13 % of it
+    pop = Population(seed=seed, size=max(30_000, n * 10))     # Oslo holds about 13 % of it
     fl = fagsystem_list(pop, n, kommune="0301", seed=seed)
     (folder / "liste.csv").write_bytes(fl.to_csv_bytes("cp1252"))
     fl.truth.to_parquet(folder / "truth.parquet")

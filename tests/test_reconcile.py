@@ -204,3 +204,19 @@ def test_notebook_05_runs_headless(tmp_path, monkeypatch):
         assert c in text
     assert "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," in text
     assert "data:text/csv;charset=utf-8;base64," in text
+
+
+def test_a_ceased_d_number_is_matched_to_the_current_fodselsnummer(sandbox, tmp_path):
+    from freg_nb.sandbox import formerids
+
+    pop = sandbox.population
+    changed = [i for i in range(pop.size) if formerids.former_dnumber(pop, i)][:2]
+    assert changed, "the sandbox population should hold persons whose D-number was replaced"
+    old = [formerids.former_dnumber(pop, i)[0] for i in changed]
+    listed = pd.DataFrame({"D-nummer": old, "Fornavn": [pop.document(i)["navn"][0]["fornavn"] for i in changed]})
+    with _client(sandbox, tmp_path / "d") as fc:
+        res = reconcile(fc, listed, role="analyse", show_ids=True, columns={"id": "D-nummer"})
+    rows = res.rows
+    assert rows["kategori"].tolist() == ["nytt identifikasjonsnummer"] * len(changed)
+    assert rows["nytt_foedselsEllerDNummer"].tolist() == [pop.identifier(i) for i in changed]
+    assert rows["foedselsEllerDNummer"].tolist() == old
