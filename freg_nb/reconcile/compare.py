@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from .. import ids as _ids
 from . import normalise as nz
 from .reader import ListTable
 
@@ -49,11 +50,9 @@ def prepare(table: ListTable) -> pd.DataFrame:
         return nz.text(s) if s is not None else blank
 
     ident, zero_back = nz.id_digits(col("id"))
-    empty_row = (d.astype(_S).fillna("").apply(lambda c: c.str.strip()) == "").all(axis=1) if n else blank.eq("")
+    empty_row = pd.concat([nz.text(d[c]) == "" for c in d.columns], axis=1).all(axis=1) if n else blank.eq("")
     well_formed = ident.str.fullmatch(r"\d{11}").fillna(False).astype(bool)
-    uniq = pd.unique(ident[well_formed].to_numpy())
-    ok = {u for u in uniq if _ids.is_valid(u)}          # once per distinct well-formed id
-    valid = well_formed & ident.isin(ok)
+    valid = pd.Series(nz.id_valid(ident), index=d.index)
     reason = pd.Series(pd.NA, index=d.index, dtype=_S)
     reason = reason.mask(~valid & well_formed, "kontrollsifrene eller datoen stemmer ikke")
     reason = reason.mask(~well_formed, "må være 11 siffer (har " + ident.str.len().astype(str) + " tegn)")
@@ -62,21 +61,20 @@ def prepare(table: ListTable) -> pd.DataFrame:
     # given names and surname apart when the list has them apart, else the whole name in one
     given = nz.name_key(col("fornavn"), col("mellomnavn"), col("navn"))
     surname = nz.name_key(col("etternavn"))
-    name_shown = (col("fornavn") + " " + col("mellomnavn") + " " + col("etternavn") + " " + col("navn")).str.replace(
-        r"\s+", " ", regex=True).str.strip()
+    name_shown = nz.join([col("fornavn"), col("mellomnavn"), col("etternavn"), col("navn")], " ", d.index)
     parts = nz.address_parts(col("adresse"))
     street_raw = col("adressenavn").where(col("adressenavn") != "", parts["gate"])
     number = nz.house_number(col("husnummer").where(col("husnummer") != "", parts["husnummer"]))
     letter = nz.letter(col("husbokstav").where(col("husbokstav") != "", parts["husbokstav"]))
-    shown_address = col("adresse").where(col("adresse") != "", (street_raw + " " + number + letter.str.upper())
-                                         .str.strip())
+    shown_address = col("adresse").where(col("adresse") != "", nz.join([street_raw, number + letter.str.upper()], " ", d.index))
     post = nz.postnummer(col("postnummer"))
+    gate_key, gate_plain = nz.street_keys(street_raw)
     dup = valid & ident.duplicated(keep="first")
     return pd.DataFrame({
         "rad": np.arange(1, n + 1), "id": ident, "gyldig": valid, "ugyldig_grunn": reason,
         "null_satt_tilbake": zero_back & valid, "duplikat": dup, "tom_rad": empty_row,
         "navn_liste": name_shown, "fornavn_key": given, "etternavn_key": surname, "adresse_liste": shown_address,
-        "gate_key": nz.street_key(street_raw), "gate_plain": nz.street_key(street_raw, endings=False), "husnr": number, "bokstav": letter,
+        "gate_key": gate_key, "gate_plain": gate_plain, "husnr": number, "bokstav": letter,
         "postnummer_liste": post, "har_navn": (given != "") | (surname != ""), "har_adresse": (street_raw != "") | (post != ""),
     }, index=d.index)
 
@@ -128,10 +126,10 @@ def compare(prepared: pd.DataFrame, persons: pd.DataFrame, current_ids: pd.DataF
     has_name = found & p["har_navn"].to_numpy() & ("navn" in fields)
     nytt_navn = has_name & ((given_score < NAME_THRESHOLD) | (split & (surname_score < SURNAME_THRESHOLD)))
 
-    f_street = nz.street_key(m["f_adressenavn"])
+    f_street, f_street_plain = nz.street_keys(m["f_adressenavn"])
     # the better of: endings unified (gt./gata, vn./veien) and as written (a typo in the ending)
     street_score = np.maximum(_scores(p["gate_key"], f_street, fuzz.ratio),
-                              _scores(p["gate_plain"], nz.street_key(m["f_adressenavn"], endings=False), fuzz.ratio))
+                              _scores(p["gate_plain"], f_street_plain, fuzz.ratio))
     both_empty = ((p["gate_key"] == "") & (f_street == "")).to_numpy()
     street_ok = both_empty | (street_score >= STREET_THRESHOLD)
     f_nr, f_letter = nz.house_number(m["f_husnummer"]), nz.letter(m["f_husbokstav"])
@@ -169,13 +167,9 @@ def _assemble(p, m, flags, reasons, *, found, beskyttet, has_name, name_score, c
     flag_frame = pd.DataFrame({_FLAG[c]: v for c, v in flags.items()}, index=idx)
     main = np.select([flags[c] for c in CATEGORIES], list(CATEGORIES), default=UENDRET)
     # all categories of a row, in priority order: one string concatenation per category (10 passes)
-    joined = pd.Series("", index=idx, dtype=_S)
-    for c in CATEGORIES:
-        add = pd.Series(np.where(flags[c], c, ""), index=idx, dtype=_S)
-        joined = joined.where(add == "", joined.where(joined == "", joined + ", ") + add)
-    freg_navn = (nz.text(m["f_fornavn"]) + " " + nz.text(m["f_mellomnavn"]) + " " + nz.text(m["f_etternavn"])
-                 ).str.replace(r"\s+", " ", regex=True).str.strip()
-    freg_adr = (nz.text(m["f_adressenavn"]) + " " + nz.text(m["f_husnummer"]) + nz.text(m["f_husbokstav"])).str.strip()
+    joined = nz.join([nz.when(flags[c], c) for c in CATEGORIES], ", ", idx)
+    freg_navn = nz.join([m["f_fornavn"], m["f_mellomnavn"], m["f_etternavn"]], " ", idx)
+    freg_adr = nz.join([m["f_adressenavn"], nz.text(m["f_husnummer"]) + nz.text(m["f_husbokstav"])], " ", idx)
     moved = flags[FLYTTET_INNEN] | flags[FLYTTET_UT]
     show_new_address = moved & ~beskyttet
     out = pd.DataFrame({
@@ -205,15 +199,16 @@ def _assemble(p, m, flags, reasons, *, found, beskyttet, has_name, name_score, c
 
 def _reasons(p, flags, *, has_name, name_score, check_address, street_score, street_ok, nr_ok, letter_ok,
              post_ok, beskyttet) -> pd.Series:
-    """A short bokmål reason per difference, joined with "; " (vectorised: one pass per reason)."""
+    """A short bokmål reason per difference, joined with "; " (vectorised: one column per reason)."""
     idx = p.index
+    put = nz.when
 
-    def put(mask, text) -> pd.Series:
-        t = text if isinstance(text, pd.Series) else pd.Series(text, index=idx, dtype=_S)
-        return t.astype(_S).where(pd.Series(np.asarray(mask, dtype=bool), index=idx), "")
+    def scored(text: str, score: np.ndarray) -> pa.Array:   # "text (likhet 83)" for every row at once
+        s = pa.scalar
+        return pc.binary_join_element_wise(s(text + " (likhet ", pa.large_string()),
+                                           pc.cast(pa.array(np.round(score).astype(np.int64)), pa.large_string()),
+                                           s(")", pa.large_string()), s("", pa.large_string()))
 
-    score_n = pd.Series(np.round(name_score).astype(int), index=idx).astype(str) + ")"
-    score_a = pd.Series(np.round(street_score).astype(int), index=idx).astype(str) + ")"
     spelled = check_address & street_ok & (street_score < 99.5) & (p["gate_key"] != "").to_numpy()
     parts = [
         p["ugyldig_grunn"].fillna(""),
@@ -222,18 +217,14 @@ def _reasons(p, flags, *, has_name, name_score, check_address, street_score, str
         put(flags[UTVANDRET], "utvandret (status utflyttet)"),
         put(beskyttet, "adressebeskyttet nå: fjern adressen fra fagsystemet (den nye vises aldri)"),
         put(flags[NYTT_ID], "har fått nytt identifikasjonsnummer; det gamle er opphørt"),
-        put(flags[NYTT_NAVN], "navnet er endret (likhet " + score_n),
-        put(has_name & ~flags[NYTT_NAVN] & (name_score < 99.5), "skrivemåten av navnet avviker litt (likhet " + score_n),
-        put(check_address & ~street_ok, "annen gate (likhet " + score_a),
+        put(flags[NYTT_NAVN], scored("navnet er endret", name_score)),
+        put(has_name & ~flags[NYTT_NAVN] & (name_score < 99.5), scored("skrivemåten av navnet avviker litt", name_score)),
+        put(check_address & ~street_ok, scored("annen gate", street_score)),
         put(check_address & street_ok & ~nr_ok, "annet husnummer"),
         put(check_address & street_ok & nr_ok & ~letter_ok, "annen husbokstav"),
         put(check_address & ~post_ok, "annet postnummer"),
-        put(spelled, "skrivemåten av gatenavnet avviker litt (likhet " + score_a),
+        put(spelled, scored("skrivemåten av gatenavnet avviker litt", street_score)),
         put(p["duplikat"].to_numpy(), "duplikat av en tidligere rad"),
         put(p["null_satt_tilbake"].to_numpy(), "ledende null satt tilbake (Excel)"),
     ]
-    out = pd.Series("", index=idx, dtype=_S)
-    for part in parts:
-        part = part.astype(_S).fillna("")
-        out = out.where(part == "", out.where(out == "", out + "; ") + part)
-    return out
+    return nz.join(parts, "; ", idx)
