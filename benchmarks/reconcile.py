@@ -198,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="2 000 rows, one run each")
     p.add_argument("--rows", type=int, default=None, help="any other number of list rows")
     p.add_argument("--repeat", type=int, default=None, help="runs per variant (median); default 3, quick 1")
-    p.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "freg-nb-bench")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "freg-nb-bench"
+    p.add_argument("--cache", type=Path, default=cache)
     p.add_argument("--json", type=Path, default=None, help="also write rows and target checks to this JSON file")
     p.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)

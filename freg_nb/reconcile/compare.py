@@ -17,7 +17,8 @@ from rapidfuzz import fuzz, process
 from . import normalise as nz
 from .reader import ListTable
 
-__all__ = ["CATEGORIES", "NAME_THRESHOLD", "STREET_THRESHOLD", "SURNAME_THRESHOLD", "compare", "prepare"]
+__all__ = ["CATEGORIES", "FLAG_COLUMNS", "NAME_THRESHOLD", "STREET_THRESHOLD", "SURNAME_THRESHOLD", "compare",
+           "prepare"]
 
 UENDRET, FLYTTET_INNEN, FLYTTET_UT = "uendret", "flyttet innen kommunen", "flyttet ut av kommunen"
 UTVANDRET, DOED, NYTT_NAVN, NYTT_ID = "utvandret", "død", "nytt navn", "nytt identifikasjonsnummer"
@@ -27,7 +28,8 @@ CATEGORIES = (UGYLDIG, IKKE_FUNNET, DOED, UTVANDRET, BESKYTTET, FLYTTET_UT, FLYT
 """Every category, in priority order: a row's main ``kategori`` is the first that applies."""
 
 NAME_THRESHOLD = 85.0
-"""Given names (or a whole name in one column) scoring below this (``rapidfuzz.fuzz.token_set_ratio``, 0–100) count as a new name; above
+"""Given names (or a whole name in one column) scoring below this (``rapidfuzz.fuzz.token_set_ratio``,
+0–100) count as a new name; above
 it a difference is a spelling variant (the reason says so, the row stays unchanged)."""
 SURNAME_THRESHOLD = 60.0
 """A surname (when the list has it in its own column) scoring below this (``fuzz.ratio``) is a new
@@ -36,7 +38,8 @@ STREET_THRESHOLD = 85.0
 """Street names scoring at or above this (``fuzz.ratio`` on the normalised names) are the same street."""
 
 _S = pd.StringDtype("pyarrow")
-_FLAG = {c: "er_" + c.replace(" ", "_").replace("ø", "o").replace("å", "a") for c in CATEGORIES}
+FLAG_COLUMNS = {c: "er_" + c.replace(" ", "_").replace("ø", "o").replace("å", "a") for c in CATEGORIES}
+"""The boolean column per category in the internal result (``er_doed``, ``er_nytt_navn`` …)."""
 
 
 def prepare(table: ListTable) -> pd.DataFrame:
@@ -66,7 +69,8 @@ def prepare(table: ListTable) -> pd.DataFrame:
     street_raw = col("adressenavn").where(col("adressenavn") != "", parts["gate"])
     number = nz.house_number(col("husnummer").where(col("husnummer") != "", parts["husnummer"]))
     letter = nz.letter(col("husbokstav").where(col("husbokstav") != "", parts["husbokstav"]))
-    shown_address = col("adresse").where(col("adresse") != "", nz.join([street_raw, number + letter.str.upper()], " ", d.index))
+    built = nz.join([street_raw, number + letter.str.upper()], " ", d.index)
+    shown_address = col("adresse").where(col("adresse") != "", built)
     post = nz.postnummer(col("postnummer"))
     gate_key, gate_plain = nz.street_keys(street_raw)
     dup = valid & ident.duplicated(keep="first")
@@ -75,7 +79,8 @@ def prepare(table: ListTable) -> pd.DataFrame:
         "null_satt_tilbake": zero_back & valid, "duplikat": dup, "tom_rad": empty_row,
         "navn_liste": name_shown, "fornavn_key": given, "etternavn_key": surname, "adresse_liste": shown_address,
         "gate_key": gate_key, "gate_plain": gate_plain, "husnr": number, "bokstav": letter,
-        "postnummer_liste": post, "har_navn": (given != "") | (surname != ""), "har_adresse": (street_raw != "") | (post != ""),
+        "postnummer_liste": post, "har_navn": (given != "") | (surname != ""),
+        "har_adresse": (street_raw != "") | (post != ""),
     }, index=d.index)
 
 
@@ -88,7 +93,8 @@ def _scores(a: pd.Series, b: pd.Series, scorer) -> np.ndarray:
 
 
 def compare(prepared: pd.DataFrame, persons: pd.DataFrame, current_ids: pd.DataFrame, *,
-            kommune: str | None = None, fields: tuple[str, ...] = ("navn", "adresse")) -> tuple[pd.DataFrame, str | None]:
+            kommune: str | None = None, fields: tuple[str, ...] = ("navn", "adresse"),
+            ) -> tuple[pd.DataFrame, str | None]:
     """Categories per input row. ``persons``: the lookup's persons table with FULL identifiers in
     ``foedselsEllerDNummer`` (the id asked for); ``current_ids``: columns ``foedselsEllerDNummer``
     (asked) and ``identifikator`` (the one in use now). ``kommune``: the list's municipality
@@ -164,7 +170,7 @@ def _assemble(p, m, flags, reasons, *, found, beskyttet, has_name, name_score, c
               f_post, ny_id, nytt_id, kom) -> pd.DataFrame:
     """The result table: categories, old value beside the new, scores and reasons."""
     idx = p.index
-    flag_frame = pd.DataFrame({_FLAG[c]: v for c, v in flags.items()}, index=idx)
+    flag_frame = pd.DataFrame({FLAG_COLUMNS[c]: v for c, v in flags.items()}, index=idx)
     main = np.select([flags[c] for c in CATEGORIES], list(CATEGORIES), default=UENDRET)
     # all categories of a row, in priority order: one string concatenation per category (10 passes)
     joined = nz.join([nz.when(flags[c], c) for c in CATEGORIES], ", ", idx)
@@ -218,7 +224,8 @@ def _reasons(p, flags, *, has_name, name_score, check_address, street_score, str
         put(beskyttet, "adressebeskyttet nå: fjern adressen fra fagsystemet (den nye vises aldri)"),
         put(flags[NYTT_ID], "har fått nytt identifikasjonsnummer; det gamle er opphørt"),
         put(flags[NYTT_NAVN], scored("navnet er endret", name_score)),
-        put(has_name & ~flags[NYTT_NAVN] & (name_score < 99.5), scored("skrivemåten av navnet avviker litt", name_score)),
+        put(has_name & ~flags[NYTT_NAVN] & (name_score < 99.5),
+            scored("skrivemåten av navnet avviker litt", name_score)),
         put(check_address & ~street_ok, scored("annen gate", street_score)),
         put(check_address & street_ok & ~nr_ok, "annet husnummer"),
         put(check_address & street_ok & nr_ok & ~letter_ok, "annen husbokstav"),

@@ -65,13 +65,13 @@ class ReconcileResult:
         """The rows that have category ``name`` (e.g. ``"død"``)."""
         if name not in cmp.CATEGORIES:
             raise InputError(f"Ukjent kategori {name!r}. Velg en av: {', '.join(cmp.CATEGORIES)}.")
-        flag = self._rows[cmp._FLAG[name]].to_numpy()
+        flag = self._rows[cmp.FLAG_COLUMNS[name]].to_numpy()
         return self.rows[flag].reset_index(drop=True)
 
     def counts(self) -> pd.DataFrame:
         """Rows per category (``kategori``, ``antall``), every category listed, in priority order.
         The list is the analyst's own case list, so the counts are exact (not suppressed)."""
-        n = [int(self._rows[cmp._FLAG[c]].sum()) for c in cmp.CATEGORIES]
+        n = [int(self._rows[cmp.FLAG_COLUMNS[c]].sum()) for c in cmp.CATEGORIES]
         return pd.DataFrame({"kategori": list(cmp.CATEGORIES), "antall": n})
 
     def summary(self) -> str:
@@ -97,7 +97,7 @@ class ReconcileResult:
             with pd.ExcelWriter(buf, engine="openpyxl") as xw:
                 _excel(rows).to_excel(xw, sheet_name="alle", index=False)
                 for c in cmp.CATEGORIES:
-                    part = rows[self._rows[cmp._FLAG[c]].to_numpy()]
+                    part = rows[self._rows[cmp.FLAG_COLUMNS[c]].to_numpy()]
                     if len(part):
                         _excel(part).to_excel(xw, sheet_name=_sheet_name(c), index=False)
             return buf.getvalue()

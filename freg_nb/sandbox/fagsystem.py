@@ -76,6 +76,7 @@ def _state(doc: dict) -> dict:
     veg = adr.get("vegadresse") or {}
     mat = adr.get("matrikkeladresse") or {}
     place = veg.get("poststed") or mat.get("poststed") or {}
+    place = place if isinstance(place, dict) else {"poststedsnavn": place}   # an untidy document: a bare string
     nr = veg.get("adressenummer") or {}
     kom = veg.get("kommunenummer") or (mat.get("matrikkelnummer") or {}).get("kommunenummer") \
         or (adr.get("ukjentBosted") or {}).get("bostedskommune") or ""
@@ -84,8 +85,8 @@ def _state(doc: dict) -> dict:
             "etternavn": navn.get("etternavn", ""), "status": _current(doc.get("status")).get("status", ""),
             "doed": bool(doc.get("doedsfall")), "beskyttet": bool(doc.get("adressebeskyttelse")),
             "kommune": kom, "gate": veg.get("adressenavn", ""), "husnr": nr.get("husnummer", ""),
-            "bokstav": nr.get("husbokstav", ""), "postnr": place.get("postnummer", "") if isinstance(place, dict) else "",
-            "poststed": place.get("poststedsnavn", "") if isinstance(place, dict) else ""}
+            "bokstav": nr.get("husbokstav", ""), "postnr": place.get("postnummer", ""),
+            "poststed": place.get("poststedsnavn", "")}
 
 
 def _truth(then: dict, now: dict, kommune: str) -> set[str]:
@@ -98,7 +99,8 @@ def _truth(then: dict, now: dict, kommune: str) -> set[str]:
         cats.add(BESKYTTET)
     if now["id"] != then["id"]:
         cats.add(NYTT_ID)
-    if (then["fornavn"], then["mellomnavn"], then["etternavn"]) != (now["fornavn"], now["mellomnavn"], now["etternavn"]):
+    name = ("fornavn", "mellomnavn", "etternavn")
+    if tuple(then[k] for k in name) != tuple(now[k] for k in name):
         cats.add(NYTT_NAVN)
     key = ("kommune", "gate", "husnr", "bokstav", "postnr")
     listed = then["gate"] or then["postnr"]
