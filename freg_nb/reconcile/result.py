@@ -165,14 +165,14 @@ def reconcile(client: Any, our_list: Any, *, role: str, kommune: str | None = No
                                                                           columns=columns)
     prepared = cmp.prepare(table)
     valid = pd.unique(prepared.loc[prepared["gyldig"], "id"].to_numpy()).tolist()
-    if client is None:
-        from .. import connect
-
-        client = connect()
     if not valid:
         raise InputError(f"Ingen gyldige fødselsnummer i {table.source} ({len(prepared)} rader). Sjekk kolonnen "
                          f"«{table.columns['id']}» – eller velg riktig kolonne med columns={{'id': '…'}}. "
                          "Ingenting er sendt.")
+    if client is None:
+        from .. import connect
+
+        client = connect()
     t_read = time.monotonic()
     res = lookup_persons(client, valid, role=role, show_ids=True, purpose=purpose or "avstemming", progress=progress)
     t_lookup = time.monotonic()
