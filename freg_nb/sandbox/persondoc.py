@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import addresses as A
 from . import names, untidy
+from .formerids import former_dnumber
 from .mixing import hash1
 from .versions import EPOCH, FREG_START, Ctx, day_str, fmt_midnight, fmt_ts, full, reg, version
 from .vocab import (
@@ -38,6 +39,12 @@ def _ident(ctx: Ctx) -> list:
     first = int(pop.first[i])
     body = {"status": "iBruk", "foedselsEllerDNummer": pop.identifier(i),
             "identifikatortype": "dNummer" if pop.dnr[i] else "foedselsnummer"}
+    old = former_dnumber(pop, i)  # a D-number later replaced by a fødselsnummer (formerids)
+    if old is not None:
+        t = pop.reg_ts(i, old[1], 12)
+        ceased = {"status": "opphoert", "foedselsEllerDNummer": old[0], "identifikatortype": "dNummer"}
+        return [version(ctx, reg(ctx, first, "created"), t, first, ceased, None, 1, old[1]),
+                version(ctx, t, None, old[1], body, None, 12)]
     return [version(ctx, reg(ctx, first, "created"), None, first, body, None, 1)]
 
 

@@ -24,6 +24,7 @@ from .. import ids
 from ..kommuner import kommune_dict
 from . import names, persondoc
 from . import search as _search
+from .formerids import owner_of
 from .mixing import IdCodec, categorical, hash1, hash64
 from .vocab import (
     AKTIV, BOSATT, CHANGE_KINDS, DOED, ELEMENTS, ENKE, FORSVUNNET, GIFT, IKKEBOSATT, INAKTIV, OPPHOERT,
@@ -418,9 +419,10 @@ class Population:
         v = self.ident if idx is None else self.ident[np.asarray(idx)]
         return [f"{x:011d}" for x in v.tolist()]
 
-    def index_of(self, ident: str) -> int | None:
+    def index_of(self, ident: str, *, former: bool = True) -> int | None:
         """The person with this identifier, or None. Reads the birth date out of the number and
-        looks among the few persons born that day (no index over all identifiers is needed)."""
+        looks among the few persons born that day (no index over all identifiers is needed).
+        ``former``: also a ceased D-number (see ``formerids``)."""
         s = str(ident).strip()
         if len(s) != 11 or not s.isdigit():
             return None
@@ -433,6 +435,8 @@ class Population:
             return None
         near = self._by_birth[self._birth_ptr[day]:self._birth_ptr[day + 1]]
         hit = near[self.ident[near] == int(s)]
+        if not len(hit) and former:  # hook: a ceased D-number finds its person (formerids)
+            return owner_of(self, s)
         return int(hit[0]) if len(hit) else None
 
     def weighted_kommune(self, u: float) -> int:
