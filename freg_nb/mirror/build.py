@@ -5,7 +5,8 @@
   the municipalities is kept — so the mirror knows the residents of any day back in time.
 * ``kilde="tilpasset"``: one tailored extract per municipality (``personstatustyper=["bosatt"]``);
   the newest documents are fetched by identifier. Those who had left before the extract are not
-  in it, so the mirror answers for days from the extract's day on (``history_from``).
+  in it, so the mirror answers for days from the extract's day on (``history_from``); and an
+  extract by bostedskommune may leave out residents without a known address (``ukjentBosted``).
 
 The job id is recorded the moment Freg gives it and every batch is marked done only after its
 rows are written, so a build interrupted anywhere continues where it stopped when run again with

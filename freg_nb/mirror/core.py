@@ -159,8 +159,9 @@ class Mirror:
         old = self.state.get("generasjon")
         self.state["generasjon"] = gen
         self.save()
-        for p in deltas:
-            p.unlink(missing_ok=True)
+        for p in (self.folder / "delta").glob("*.parquet"):  # folded in (or older than this generation)
+            if int(p.stem) <= gen:
+                p.unlink(missing_ok=True)
         if old is not None and old != gen:
             for kind in ("versjoner", "perioder"):
                 self.path(kind, old).unlink(missing_ok=True)
@@ -220,6 +221,18 @@ class Mirror:
         from .questions import cohort
 
         return cohort(self, **kw)
+
+    def copy(self, name: str) -> "Mirror":
+        """A copy of this mirror under another name (e.g. to keep it as it is on a given day)."""
+        name = check_name(name)
+        target = self.store.resolve(f"{ROOT}/{name}")
+        if target.exists():
+            raise InputError(f"Det finnes allerede et speil som heter {name!r}; velg et annet navn.")
+        shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns("tmp", "svar"))
+        state = dict(self.state, navn=name)
+        other = Mirror(self.client, name, state)
+        other.save()
+        return other
 
     def discard(self) -> None:
         """Remove the mirror and everything it stored."""
