@@ -216,3 +216,16 @@ def test_bad_input_is_refused_before_any_request(fc, sb, at_a):
         with pytest.raises(InputError):
             call()
     assert dict(sb.counters()["route"]) == before
+
+
+@pytest.mark.slow
+def test_notebook_04_runs_headless_and_shows_the_accounts(tmp_path, monkeypatch):
+    from test_notebooks import REPO, execute, output_texts
+
+    executed = execute(REPO / "notebooks" / "04_befolkning.ipynb", tmp_path, monkeypatch, hendelser_foer_nyeste=3000)
+    text = "\n".join(output_texts(executed))
+    assert "Speilet kan ikke bygges" in text and "'0301'" in text       # the bad-input example, explained
+    assert "3000 hendelser på 3 sider" in text and "Periode:" in text
+    assert "innflyttet_fra_kommune" in text and "Skolestart august" in text
+    assert executed.read_text(encoding="utf-8").count("image/png") >= 3  # pyramid, waterfall, cohort bars
+    assert "application/vnd.jupyter.widget-view+json" in executed.read_text(encoding="utf-8")  # the form

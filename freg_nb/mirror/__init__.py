@@ -14,10 +14,12 @@ The data lives in the private data folder under ``speil/<name>/`` (Parquet); see
 """
 from .build import build_mirror
 from .core import Mirror, list_mirrors, open_mirror
-from .questions import cohort, flow_counts, flows, population, population_counts, school_year
+from .questions import (cohort, export_tables, flow_counts, flows, population, population_counts, pyramid_table,
+                        school_year)
 from .update import UpdateResult, apply_page, update_mirror
 
 __all__ = [
-    "Mirror", "UpdateResult", "apply_page", "build_mirror", "cohort", "flow_counts", "flows", "list_mirrors",
-    "open_mirror", "population", "population_counts", "school_year", "update_mirror",
+    "Mirror", "UpdateResult", "apply_page", "build_mirror", "cohort", "export_tables", "flow_counts", "flows",
+    "list_mirrors", "open_mirror", "population", "population_counts", "pyramid_table", "school_year",
+    "update_mirror",
 ]

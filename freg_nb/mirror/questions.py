@@ -243,3 +243,81 @@ def cohort(mirror: Mirror, *, at: Any, skolestart: int | None = None,
     out = _suppress(df, ["antall"], by=dims[:1] if len(dims) > 1 else None)
     out.attrs.update(attrs)
     return out
+
+
+def pyramid_table(mirror: Mirror, *, at: Any, kommunenummer: str | None = None,
+                  grunnkrets: int | str | None = None, max_age: int = 90) -> pd.DataFrame:
+    """Residents on ``at`` by five-year age group (rows, youngest first, ``max_age+`` last) and sex
+    (columns ``kvinne``, ``mann``) for the whole area, one municipality or one grunnkrets —
+    suppressed, ready for ``freg_nb.plots.uttrekk.age_pyramid``."""
+    raw = population_counts(mirror, at=at, by=["kommunenummer", "grunnkrets", "alder", "kjoenn"])
+    if kommunenummer is not None:
+        raw = raw[raw["kommunenummer"] == str(kommunenummer)]
+    if grunnkrets is not None:
+        raw = raw[raw["grunnkrets"] == str(grunnkrets)]
+    top = max_age // 5 * 5
+    labels = [f"{lo}–{lo + 4}" for lo in range(0, top, 5)] + [f"{top}+"]
+    group = (raw["alder"].clip(upper=top) // 5).astype(int)
+    wide = (raw.assign(aldersgruppe=[labels[g] for g in group]).pivot_table(
+        index="aldersgruppe", columns="kjoenn", values="antall", aggfunc="sum", fill_value=0)
+        .reindex(index=labels, columns=["kvinne", "mann"], fill_value=0).astype("int64").reset_index())
+    wide.columns.name = None
+    return _suppress(wide, ["kvinne", "mann"])
+
+
+EXPORT_FORMATS = ("csv", "xlsx", "parquet")
+
+
+def export_tables(mirror: Mirror, tables: dict[str, pd.DataFrame], *,
+                  formats: Sequence[str] | str = ("csv", "xlsx")) -> dict[str, Any]:
+    """Write the (already suppressed) tables to ``speil/<name>/eksport/`` in the private data folder:
+    one file per table for csv/parquet, one workbook with a sheet per table for xlsx. Returns
+    ``{format: path or [paths]}``. Person-level data is never exported from here."""
+    fmts = [formats] if isinstance(formats, str) else list(formats)
+    bad = [f for f in fmts if f not in EXPORT_FORMATS]
+    if bad or not fmts:
+        raise InputError(f"Ukjent eksportformat {bad or fmts}; velg blant {', '.join(EXPORT_FORMATS)}.")
+    for key, df in tables.items():
+        if not isinstance(df, pd.DataFrame) or "pid" in df.columns:
+            raise InputError(f"Tabellen {key!r} kan ikke eksporteres herfra: bare tabeller med tall "
+                             "(population, flows, cohort, pyramid_table).")
+    store = mirror.store
+    out: dict[str, Any] = {}
+    for fmt in fmts:
+        if fmt == "xlsx":
+            target = store.resolve(f"speil/{mirror.name}/eksport/{mirror.name}.xlsx")
+            tmp = store.temp_path(target)
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                for key, df in tables.items():
+                    df.astype("object").where(df.notna(), None).to_excel(xw, sheet_name=key[:31], index=False)
+            out[fmt] = store.commit_temp(tmp, target)
+            continue
+        paths = []
+        for key, df in tables.items():
+            target = store.resolve(f"speil/{mirror.name}/eksport/{key}.{fmt}")
+            tmp = store.temp_path(target)
+            if fmt == "csv":
+                df.to_csv(tmp, index=False, encoding="utf-8")
+            else:
+                df.astype({c: "string" for c in df.columns if df[c].dtype == object}).to_parquet(tmp, index=False)
+            paths.append(store.commit_temp(tmp, target))
+        out[fmt] = paths
+    return out
+
+
+def feed_day(mirror: Mirror) -> str:
+    """The day of the event the mirror is valid at (ISO), or today when the feed says nothing."""
+    from .fetch import current_feed_day
+
+    return current_feed_day(mirror.client, mirror.role, mirror.sekvensnummer) or dt.date.today().isoformat()
+
+
+def a_year_before(day: Any, mirror: Mirror) -> str:
+    """One year before ``day``, but not before the first day the mirror knows everyone for."""
+    d = _date(day, "dato")
+    try:
+        start = d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        start = d.replace(year=d.year - 1, day=28)
+    first = mirror.history_from
+    return str(max(start, first) if first else start)
