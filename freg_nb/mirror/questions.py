@@ -19,11 +19,11 @@ from .core import Mirror
 UNKNOWN = "uoppgitt"
 DIMENSIONS = {
     "kommunenummer": "kommunenummer",
-    "grunnkrets": "CAST(grunnkrets AS VARCHAR)",
-    "skolekrets": "CAST(skolekrets AS VARCHAR)",
+    "grunnkrets": "grunnkrets",
+    "skolekrets": "skolekrets",
     "kjoenn": "kjoenn",
     "statsborgerskap": "statsborgerskap",
-    "foedselsaar": "CAST(year(foedselsdato) AS VARCHAR)",
+    "foedselsaar": "year(foedselsdato)",
     "alder": "date_sub('year', foedselsdato, $at)",
     "aldersgruppe": "least(date_sub('year', foedselsdato, $at) // 5 * 5, 90)",
 }
@@ -86,11 +86,17 @@ def _query(mirror: Mirror, sql: str, params: dict) -> pd.DataFrame:
 
 
 def _labels(df: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Groups as text (``uoppgitt`` for unknown; age groups as ``0–4`` … ``90+``), sorted."""
+    if dims:
+        df = df.sort_values(dims, na_position="last", kind="stable").reset_index(drop=True)
     for d in dims:
         if d == "aldersgruppe":
             df[d] = df[d].map(lambda lo: f"{int(lo)}+" if lo >= 90 else f"{int(lo)}–{int(lo) + 4}")
         elif d != "alder":
-            df[d] = df[d].fillna(UNKNOWN).astype(str)
+            col = df[d]
+            if pd.api.types.is_numeric_dtype(col):
+                col = col.astype("Int64")
+            df[d] = col.astype("string").fillna(UNKNOWN).astype(str)
     return df
 
 
@@ -101,8 +107,8 @@ def population_counts(mirror: Mirror, *, at: Any, by: Sequence[str] | str = ("ko
     dims = _by(by, tuple(DIMENSIONS))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
     sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
-           "WHERE fra <= $at AND (til IS NULL OR til > $at) AND kommunenummer IN (SELECT unnest($k::VARCHAR[])) "
-           f"{'GROUP BY ALL ORDER BY ALL' if dims else ''}")
+           "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
+           f"{'GROUP BY ALL' if dims else ''}")
     df = _query(mirror, sql, {"at": day})
     return _labels(df, dims).reset_index(drop=True)
 
@@ -121,12 +127,12 @@ def population(mirror: Mirror, *, at: Any, by: Sequence[str] | str = ("kommunenu
 
 
 def _flow_sql(dims: list[str]) -> str:
-    key = "concat_ws('|', " + ", ".join(f"coalesce({DIMENSIONS[d]}, '∅')" for d in dims) + ")" if dims else "''"
+    key = "concat_ws('|', " + ", ".join(f"coalesce(CAST({DIMENSIONS[d]} AS VARCHAR), '∅')" for d in dims) + ")" if dims else "''"
     sel = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
     return f"""
 WITH s AS (
     SELECT pid, fra, til, doedsdato, foedselsdato,
-           kommunenummer IN (SELECT unnest($k::VARCHAR[])) AS inne, {key} AS gkey {', ' + sel if sel else ''}
+           list_contains($k::VARCHAR[], kommunenummer) AS inne, {key} AS gkey {', ' + sel if sel else ''}
     FROM read_parquet($spells)
 ),
 grp AS (SELECT DISTINCT gkey {', ' + ', '.join(dims) if dims else ''} FROM s WHERE inne),
@@ -235,8 +241,8 @@ def cohort(mirror: Mirror, *, at: Any, skolestart: int | None = None,
     dims = _by(by, tuple(d for d in DIMENSIONS if d not in ("alder", "aldersgruppe", "foedselsaar")))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
     sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
-           "WHERE fra <= $at AND (til IS NULL OR til > $at) AND kommunenummer IN (SELECT unnest($k::VARCHAR[])) "
-           f"AND year(foedselsdato) = $born {'GROUP BY ALL ORDER BY ALL' if dims else ''}")
+           "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
+           f"AND year(foedselsdato) = $born {'GROUP BY ALL' if dims else ''}")
     df = _labels(_query(mirror, sql, {"at": day, "born": year - 6}), dims)
     df.attrs["speil"] = {"navn": mirror.name, "dato": str(day), "skolestart": year, "foedselsaar": year - 6}
     attrs = dict(df.attrs)
