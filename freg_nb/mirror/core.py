@@ -132,10 +132,15 @@ class Mirror:
         return self.store.commit_temp(tmp, target)
 
     def compact(self) -> bool:
-        """Fold pending deltas into a new generation (versions and spells). True if anything changed."""
+        """Fold pending deltas into a new generation (versions and spells). True if anything changed.
+
+        Only the persons named in the deltas get their spells derived anew; everyone else's spells
+        are copied from the previous generation."""
         deltas = self.delta_files()
-        if not deltas and self.path("perioder").is_file():
+        old_spells = self.path("perioder")
+        if not deltas and old_spells.is_file():
             return False
+        base_gen = self.state["generasjon"]
         gen = max([self.sekvensnummer, *(int(p.stem) for p in deltas)])
         files = [str(self.path("versjoner"))] + [str(p) for p in deltas]
         con = self.connect()
@@ -151,9 +156,19 @@ class Mirror:
                 LEFT JOIN ids ON ids.id = a.pid
                 WHERE a.gen = own.gmax AND (ids.gmax IS NULL OR ids.gmax <= a.gen)
                 """)
-            self.write_parquet(con, "SELECT * FROM versions ORDER BY pid, element, pos", self.path("versjoner", gen))
-            self.write_parquet(con, f"SELECT * FROM ({documents.SPELLS_SQL}) ORDER BY fra, pid",
-                               self.path("perioder", gen))
+            self.write_parquet(con, "SELECT * FROM versions", self.path("versjoner", gen))
+            spells = f"SELECT * FROM ({documents.SPELLS_SQL})"
+            params = None
+            if old_spells.is_file():  # derive only the changed persons' spells (SPELLS_SQL reads `versions`)
+                con.execute("CREATE TEMP TABLE gone AS SELECT DISTINCT pid FROM alle WHERE gen > $b UNION "
+                            "(SELECT DISTINCT pid FROM alle EXCEPT SELECT DISTINCT pid FROM versions)", {"b": base_gen})
+                con.execute("ALTER TABLE versions RENAME TO versions_all")
+                con.execute("CREATE TEMP TABLE versions AS SELECT * FROM versions_all "
+                            "WHERE pid IN (SELECT pid FROM gone)")
+                spells = (f"SELECT * FROM read_parquet($old) WHERE pid NOT IN (SELECT pid FROM gone) "
+                          f"UNION ALL {spells}")
+                params = {"old": str(old_spells)}
+            self.write_parquet(con, f"SELECT * FROM ({spells}) ORDER BY fra, pid", self.path("perioder", gen), params)
         finally:
             con.close()
         old = self.state.get("generasjon")
