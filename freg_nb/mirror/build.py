@@ -20,8 +20,8 @@ import time
 from typing import Any, Callable, Sequence
 
 from ..errors import ExtractError, InputError
-from . import fetch
-from .core import ROOT, STATE_VERSION, Mirror, check_name, connect, state_path, store_of
+from . import documents, fetch
+from .core import STATE_VERSION, Mirror, check_name, connect, state_path, store_of
 
 SOURCES = ("komplett", "tilpasset")
 
@@ -195,11 +195,9 @@ def _finish(mirror: Mirror) -> None:
             sql = "SELECT DISTINCT * FROM read_parquet($files) ORDER BY pid, element, pos"
             params = {"files": [str(p) for p in parts]}
         else:  # nobody lives there: an empty table with the right columns
-            from .documents import versions_sql
-
-            con.execute("CREATE TEMP TABLE answers (oppslag " + fetch.documents.ANSWER_COLUMNS["oppslag"] + ")")
+            con.execute("CREATE TEMP TABLE answers (oppslag " + documents.ANSWER_COLUMNS["oppslag"] + ")")
             con.execute("CREATE TEMP TABLE seqs (dokument VARCHAR, sekvensnummer BIGINT)")
-            sql, params = versions_sql(), None
+            sql, params = documents.versions_sql(), None
         mirror.write_parquet(con, sql, mirror.path("versjoner", mirror.sekvensnummer), params)
     finally:
         con.close()
@@ -213,4 +211,4 @@ def _finish(mirror: Mirror) -> None:
     fetch.clear(mirror.folder / "svar")
 
 
-__all__ = ["build_mirror", "SOURCES", "ROOT"]
+__all__ = ["build_mirror", "SOURCES"]

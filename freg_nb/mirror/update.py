@@ -75,7 +75,8 @@ def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, e
         files = fetch.fetch_documents(mirror, docs, raw, by="dokument")
         target = mirror.folder / "delta" / f"{last:012d}.parquet"
         mirror.store.subdir(target.parent.relative_to(mirror.store.path))
-        kept = fetch.ingest(mirror, files, target, seqs={doc: seq for seq, doc in wanted.values()}, members=members)
+        kept = fetch.ingest(mirror, files, target, seqs={doc: seq for seq, doc in wanted.values()},
+                            members=members & wanted.keys())  # only this page's persons can match
         members |= kept
         fetch.clear(raw)
         mirror.state["dokumenter"] = int(mirror.state.get("dokumenter") or 0) + len(docs)
