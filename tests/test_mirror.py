@@ -248,3 +248,21 @@ def test_form_builds_updates_and_shows_the_accounts(at_a, seqs, sb, capsys):
     form.panel.run()
     assert form.panel.status.value == "❌ Feil"
     assert "med innledende null: '0301'" in capsys.readouterr().out  # what to fix, no traceback
+
+
+def test_export_writes_only_suppressed_tables_to_the_private_folder(updated, sb, seqs):
+    d = day_of(sb, seqs[1])
+    tables = {"befolkning": M.population(updated, at=d, by=["grunnkrets", "kjoenn"]),
+              "pyramide": M.pyramid_table(updated, at=d, kommunenummer="0301")}
+    out = M.export_tables(updated, tables, formats=["csv", "xlsx", "parquet"])
+    root = updated.store.path
+    for path in [*out["csv"], out["xlsx"], *out["parquet"]]:
+        assert root in path.parents and oct(path.stat().st_mode & 0o777) == "0o600"
+    back = pd.read_csv(out["csv"][0], dtype=str)
+    assert not back["antall"].isin(["1", "2", "3", "4"]).any()
+    assert list(pd.read_csv(out["csv"][1]).columns) == ["aldersgruppe", "kvinne", "mann"]
+    versions = pd.read_parquet(updated.versions_file())
+    with pytest.raises(InputError):
+        M.export_tables(updated, {"personer": versions})
+    with pytest.raises(InputError):
+        M.export_tables(updated, tables, formats="pdf")
