@@ -16,7 +16,8 @@ BULK = 1000
 PARTS = ("person-basis", "historikk")  # every version of every element of the person-basis
 
 
-def fetch_documents(mirror: Mirror, keys: Sequence[str], folder: Path, *, by: str) -> list[Path]:
+def fetch_documents(mirror: Mirror, keys: Sequence[str], folder: Path, *, by: str,
+                    parts: Sequence[str] = PARTS) -> list[Path]:
     """Fetch the documents for ``keys`` into ``folder`` as raw answers, one file per call.
 
     ``by="dokument"``: ``keys`` are persondokument ids (``bulkoppslag/arkiv``: the version named);
@@ -34,9 +35,9 @@ def fetch_documents(mirror: Mirror, keys: Sequence[str], folder: Path, *, by: st
         if target.is_file():
             return target
         if by == "dokument":
-            body = client.bulk_archived(role, chunk, parts=list(PARTS), raw=True)
+            body = client.bulk_archived(role, chunk, parts=list(parts), raw=True)
         else:
-            body = client.bulk_lookup(role, chunk, parts=list(PARTS), raw=True)
+            body = client.bulk_lookup(role, chunk, parts=list(parts), raw=True)
         answered = _answered(body, by)
         missing = set(chunk) - answered
         if missing:
@@ -52,14 +53,29 @@ def _answered(body: bytes, by: str) -> set[str]:
     data = orjson.loads(body)
     out = set()
     for entry in (data.get("oppslag") or []) if isinstance(data, dict) else []:
-        if not isinstance(entry, dict) or not entry.get("folkeregisterperson"):
-            continue
+        if not isinstance(entry, dict) or entry.get("folkeregisterperson") is None:
+            continue  # an error entry (feilmelding); an empty person (no element asked for exists) is an answer
         if by == "dokument":
             out.add(entry.get("dokumentidentifikator"))
         else:
             out.add(entry.get("foedselsEllerDNummer"))
             for ident in entry["folkeregisterperson"].get("identifikasjonsnummer") or []:
                 out.add(ident.get("foedselsEllerDNummer"))
+    return out
+
+
+def documents_with_address_in(files: Sequence[Path], kommuner: Sequence[str]) -> set[str]:
+    """Document ids whose bostedsadresse history (``part=bostedsadresse``) touches ``kommuner``."""
+    wanted, out = set(kommuner), set()
+    for f in files:
+        for entry in orjson.loads(Path(f).read_bytes()).get("oppslag") or []:
+            for v in (entry.get("folkeregisterperson") or {}).get("bostedsadresse") or []:
+                adr = v.get("vegadresse") or v.get("matrikkeladresse") or v.get("ukjentBosted") or {}
+                k = adr.get("kommunenummer") or (adr.get("matrikkelnummer") or {}).get("kommunenummer") \
+                    or adr.get("bostedskommune")
+                if k in wanted:
+                    out.add(entry.get("dokumentidentifikator"))
+                    break
     return out
 
 

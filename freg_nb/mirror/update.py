@@ -69,20 +69,26 @@ def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, e
         return start - 1
     last = max(int(e["sekvensnummer"]) for e in entries)
     wanted = relevant(entries, members)
+    raw = mirror.folder / "svar" / f"side-{last:012d}"
+    newcomers = sorted({doc for ident, (_, doc) in wanted.items() if ident not in members})
+    if newcomers:  # first only their addresses (a small answer): most live elsewhere
+        probe = fetch.fetch_documents(mirror, newcomers, raw / "adresser", by="dokument",
+                                      parts=("bostedsadresse", "historikk"))
+        hits = fetch.documents_with_address_in(probe, mirror.kommuner)
+        wanted = {ident: v for ident, v in wanted.items() if ident in members or v[1] in hits}
     if wanted:
         docs = sorted({doc for _, doc in wanted.values()})
-        raw = mirror.folder / "svar" / f"side-{last:012d}"
         files = fetch.fetch_documents(mirror, docs, raw, by="dokument")
         target = mirror.folder / "delta" / f"{last:012d}.parquet"
         mirror.store.subdir(target.parent.relative_to(mirror.store.path))
         kept = fetch.ingest(mirror, files, target, seqs={doc: seq for seq, doc in wanted.values()},
                             members=members & wanted.keys())  # only this page's persons can match
         members |= kept
-        fetch.clear(raw)
         mirror.state["dokumenter"] = int(mirror.state.get("dokumenter") or 0) + len(docs)
     if last > mirror.sekvensnummer:
         mirror.state["sekvensnummer"] = last
     mirror.save()
+    fetch.clear(raw)
     return last
 
 
