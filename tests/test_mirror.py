@@ -126,7 +126,7 @@ def test_stopped_and_crashed_at_random_pages_then_resumed_ends_identical(at_a, u
         asked["n"] += 1
         return asked["n"] > stop_after
 
-    r = M.update_mirror(m, end_seq=seqs[1], progress=False, cancel=cancel)
+    r = M.update_mirror(m, end_seq=seqs[1], progress=False, cancel=cancel, pages_per_step=1)
     assert r.stoppet and r.sider == stop_after and m.sekvensnummer < seqs[1]
     # a crash after a page's rows are written but before the sequence number is saved
     crash_at = rng.randrange(1, 4)
@@ -141,11 +141,11 @@ def test_stopped_and_crashed_at_random_pages_then_resumed_ends_identical(at_a, u
 
     monkeypatch.setattr(Mirror, "save", crashing_save)
     with pytest.raises(KeyboardInterrupt):
-        M.update_mirror(m, end_seq=seqs[1], progress=False)
+        M.update_mirror(m, end_seq=seqs[1], progress=False, pages_per_step=1)
     monkeypatch.setattr(Mirror, "save", real_save)
     reopened = M.open_mirror(m.name, client=m.client)
     assert reopened.sekvensnummer < seqs[1]
-    M.update_mirror(reopened, end_seq=seqs[1], progress=False)
+    M.update_mirror(reopened, end_seq=seqs[1], progress=False)  # the rest in steps of 8 pages
     assert reopened.sekvensnummer == seqs[1]
     assert reopened.fingerprint() == updated.fingerprint()
 
@@ -212,7 +212,8 @@ def test_bad_input_is_refused_before_any_request(fc, sb, at_a):
     for call in (lambda: M.population(at_a, at="1. januar"), lambda: M.population(at_a, at="2025-01-01", by="alderx"),
                  lambda: M.flows(at_a, "2025-01-01", "2024-01-01"),
                  lambda: M.flows(at_a, "2024-01-01", "2025-01-01", by="alder"),
-                 lambda: M.update_mirror(at_a, end_seq=-3, progress=False)):
+                 lambda: M.update_mirror(at_a, end_seq=-3, progress=False),
+                 lambda: M.update_mirror(at_a, progress=False, pages_per_step=0)):
         with pytest.raises(InputError):
             call()
     assert dict(sb.counters()["route"]) == before

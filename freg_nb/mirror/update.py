@@ -43,28 +43,51 @@ class UpdateResult:
 
 
 def relevant(entries: list[dict], members: set[str]) -> dict[str, tuple[int, str]]:
-    """Person → (sequence number, persondokument) of their newest relevant event on the page."""
-    out: dict[str, tuple[int, str]] = {}
+    """Person → (sequence number, persondokument) of their newest event in ``entries``, for the
+    persons in the mirror and those with an event that may bring them in (any later event of
+    theirs counts too: once in, every change matters)."""
+    newest: dict[str, tuple[int, str]] = {}
+    concerned: set[str] = set()
     for e in entries:
         h = e.get("hendelse") or {}
         ident, doc = h.get("folkeregisteridentifikator"), h.get("persondokument")
         if not ident or not doc:
             continue
+        seq = int(e["sekvensnummer"])
+        if ident not in newest or newest[ident][0] < seq:
+            newest[ident] = (seq, doc)
         if ident in members or h.get("hendelsetype") in BRING_IN:
-            seq = int(e["sekvensnummer"])
-            if ident not in out or out[ident][0] < seq:
-                out[ident] = (seq, doc)
+            concerned.add(ident)
+    return {ident: newest[ident] for ident in concerned}
+
+
+PAGE = 1000  # events per feed page (fixed by Freg)
+
+
+def _read_pages(mirror: Mirror, start: int, n_pages: int, end_seq: int | None) -> list[dict]:
+    """Up to ``n_pages`` consecutive feed pages from ``start``, fetched concurrently; only the
+    entries that follow each other without a hole (a page that ends short of the next one's start
+    ends the run), none after ``end_seq``."""
+    starts = [start + k * PAGE for k in range(n_pages) if end_seq is None or start + k * PAGE <= end_seq]
+    pages = mirror.client.map(lambda s: mirror.client.feed(mirror.role, s).entries or [], starts, progress=False)
+    out: list[dict] = []
+    for k, entries in enumerate(pages):
+        entries = [e for e in entries if int(e.get("sekvensnummer", 0)) >= starts[k]
+                   and (end_seq is None or int(e["sekvensnummer"]) <= end_seq)]
+        out += entries
+        nxt = starts[k + 1] if k + 1 < len(starts) else None
+        if nxt is None or not entries or max(int(e["sekvensnummer"]) for e in entries) < nxt - 1:
+            break
     return out
 
 
-def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, end_seq: int | None = None) -> int:
-    """Apply the feed page starting at ``start`` (events ``start`` … ≤ ``end_seq``); returns the
-    last sequence number applied (``start - 1`` when the page is empty). Moves the mirror's
-    sequence number there. Applying the same page again writes the same rows."""
+def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, end_seq: int | None = None,
+               pages: int = 1) -> int:
+    """Apply ``pages`` feed pages from ``start`` (events ``start`` … ≤ ``end_seq``) as one step;
+    returns the last sequence number applied (``start - 1`` when there is nothing). Moves the
+    mirror's sequence number there. Applying the same pages again writes the same rows."""
     members = mirror.members() if members is None else members
-    page = mirror.client.feed(mirror.role, start)
-    entries = [e for e in (page.entries or []) if int(e.get("sekvensnummer", 0)) >= start
-               and (end_seq is None or int(e["sekvensnummer"]) <= end_seq)]
+    entries = _read_pages(mirror, start, pages, end_seq)
     if not entries:
         return start - 1
     last = max(int(e["sekvensnummer"]) for e in entries)
@@ -93,16 +116,21 @@ def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, e
 
 
 def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool = True,
-                  cancel: Callable[[], bool] | None = None, compact: bool = True) -> UpdateResult:
+                  cancel: Callable[[], bool] | None = None, compact: bool = True,
+                  pages_per_step: int = 8) -> UpdateResult:
     """Bring ``mirror`` up to ``end_seq`` (default: the newest event) from the feed.
 
     Resumable: run it again after a stop or a crash and it continues after the last applied page.
-    ``cancel()`` is asked between pages; True stops cleanly (``UpdateResult.stoppet``).
+    Pages are read ``pages_per_step`` at a time (concurrently) and applied as one step; ``cancel()``
+    is asked between steps (``pages_per_step=1``: between pages); True stops cleanly
+    (``UpdateResult.stoppet``).
 
     >>> r = freg_nb.mirror.update_mirror(speil)                   # doctest: +SKIP
     """
     if end_seq is not None and (isinstance(end_seq, bool) or not isinstance(end_seq, int) or end_seq < 0):
         raise InputError(f"end_seq må være et heltall ≥ 0 (et sekvensnummer), ikke {end_seq!r}.")
+    if isinstance(pages_per_step, bool) or not isinstance(pages_per_step, int) or not 1 <= pages_per_step <= 100:
+        raise InputError(f"pages_per_step må være et heltall fra 1 til 100, ikke {pages_per_step!r}.")
     from tqdm.auto import tqdm
 
     client, role = mirror.client, mirror.role
@@ -119,10 +147,10 @@ def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool 
                 result.stoppet = True
                 break
             before = mirror.sekvensnummer
-            last = apply_page(mirror, before + 1, members=members, end_seq=target)
+            last = apply_page(mirror, before + 1, members=members, end_seq=target, pages=pages_per_step)
             if last < before + 1:
                 break
-            result.sider += 1
+            result.sider += -(-(last - before) // PAGE)
             result.hendelser += last - before
             bar.update(last - before)
     finally:
