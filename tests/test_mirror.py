@@ -267,3 +267,16 @@ def test_export_writes_only_suppressed_tables_to_the_private_folder(updated, sb,
         M.export_tables(updated, {"personer": versions})
     with pytest.raises(InputError):
         M.export_tables(updated, tables, formats="pdf")
+
+
+def test_document_ids_of_versions_before_1970_can_be_read_back():
+    """A complete extract names the current version of persons unchanged since before 1970: the
+    sandbox must resolve those ids (it could not, and the mirror's build failed on them)."""
+    import numpy as np
+
+    from freg_nb.sandbox.mixing import IdCodec
+
+    codec = IdCodec(3, 1)
+    for i, ts in ((0, -1), (17, -1_500_000_000), (123_456, 1_795_000_000), (5, 0)):
+        assert codec.decode(codec.encode(i, ts)) == (i, ts)
+        assert codec.encode_many(np.array([i]), np.array([ts]))[0] == codec.encode(i, ts)
