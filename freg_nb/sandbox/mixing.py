@@ -65,6 +65,9 @@ def unit1(x: int, salt: int = 0) -> float:
     return (hash1(x, salt) >> 11) * (1.0 / (1 << 53))
 
 
+_B_MASK = (1 << 40) - 1
+
+
 class IdCodec:
     """Reversible, keyed mapping ``(a, b, kind) <-> 32 lowercase hex chars``."""
 
@@ -77,7 +80,7 @@ class IdCodec:
 
     def encode_many(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a = np.asarray(a).astype(np.uint64)
-        b = np.asarray(b).astype(np.uint64)
+        b = np.asarray(b).astype(np.int64).astype(np.uint64) & np.uint64(_B_MASK)  # 40 bits, two's complement
         left = (a << np.uint64(32)) | (b >> np.uint64(8))
         right = ((b & np.uint64(0xFF)) << np.uint64(56)) | np.uint64(self._tag)
         for r in range(4):
@@ -86,6 +89,7 @@ class IdCodec:
             if len(left) else np.array([], dtype="<U32")
 
     def encode(self, a: int, b: int) -> str:
+        b &= _B_MASK  # moments before 1970 are negative: kept as 40-bit two's complement
         left = ((a & 0xFFFFFFFF) << 32) | (b >> 8)
         right = ((b & 0xFF) << 56) | self._tag
         for r in range(4):
@@ -103,4 +107,5 @@ class IdCodec:
             left, right = right ^ hash1(left, self._keys[r]), left
         if right & ((1 << 56) - 1) != self._tag:
             return None
-        return left >> 32, ((left & 0xFFFFFFFF) << 8) | (right >> 56)
+        b = ((left & 0xFFFFFFFF) << 8) | (right >> 56)
+        return left >> 32, b - (1 << 40) if b >> 39 else b

@@ -1,0 +1,295 @@
+"""The mirror's record in the private data folder: state, Parquet generations, compaction.
+
+Layout of ``speil/<name>/``::
+
+    state.json                 name, role, kommuner, sekvensnummer (valid at), generation, …
+    versjoner-<gen>.parquet    every version of every element of every person (base generation)
+    perioder-<gen>.parquet     residence spells derived from it (what the questions read)
+    delta/<seq>.parquet        version rows of persons changed by one feed page (newest wins)
+    svar/…                     raw answers of a page or batch being applied (removed when applied)
+    tmp/                       DuckDB's spill folder (inside the private folder, never the cwd)
+
+A feed page is applied by writing ``delta/<last seq of the page>.parquet`` and only then moving
+``sekvensnummer`` in ``state.json`` (atomic writes). A kill between the two makes the resume fetch
+and write the same page again: the same file with the same rows, so nothing changes twice.
+Compaction folds the deltas into a new generation: for every identifier the rows of the newest
+file that names it win (a person whose identifier changed is not kept twice).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import InputError
+from . import documents
+
+ROOT = "speil"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+STATE_VERSION = 1
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name or name.endswith((".", "-")):
+        raise InputError(f"Navnet på speilet {name!r} kan ikke brukes: bruk 1–80 bokstaver (a–z), sifre, '.', "
+                         "'_' eller '-', og begynn med en bokstav eller et siffer — f.eks. 'oslo-analyse'.")
+    return name
+
+
+def store_of(client: Any):
+    store = getattr(client, "data_dir", None)
+    if store is None:
+        from ..store import DataDir
+
+        store = DataDir(client.settings.data_dir)
+    return store
+
+
+def connect(folder: Path, *, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose spill files go to ``folder/tmp`` (inside the private data folder)."""
+    tmp = folder / "tmp"
+    tmp.mkdir(mode=0o700, exist_ok=True)
+    threads = threads or int(os.environ.get("FREG_NB_DUCKDB_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
+    memory_limit = memory_limit or os.environ.get("FREG_NB_DUCKDB_MEMORY") or "1GB"
+    return duckdb.connect(config={"threads": threads, "memory_limit": memory_limit, "temp_directory": str(tmp),
+                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+
+
+@dataclass
+class Mirror:
+    """A local mirror of the residents of one or more municipalities (see the package docstring).
+
+    Get one with ``build_mirror`` or ``open_mirror``; ask it with ``population``, ``flows`` and
+    ``cohort`` (functions, or the methods of the same name)."""
+
+    client: Any
+    name: str
+    state: dict = field(repr=False)
+
+    # ------------------------------------------------------------------ paths and state
+    @property
+    def store(self):
+        return store_of(self.client)
+
+    @property
+    def folder(self) -> Path:
+        return self.store.subdir(f"{ROOT}/{self.name}")
+
+    @property
+    def role(self) -> str:
+        return self.state["rolle"]
+
+    @property
+    def kommuner(self) -> list[str]:
+        return list(self.state["kommuner"])
+
+    @property
+    def sekvensnummer(self) -> int:
+        """The feed sequence number the mirror is valid at."""
+        return int(self.state["sekvensnummer"])
+
+    @property
+    def history_from(self) -> dt.date | None:
+        """The first day the mirror knows everyone for (None: as far back as the documents go)."""
+        d = self.state.get("historikk_fra")
+        return dt.date.fromisoformat(d) if d else None
+
+    def save(self) -> None:
+        self.state["oppdatert"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        self.store.write_json(f"{ROOT}/{self.name}/state.json", self.state)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return connect(self.folder)
+
+    def path(self, kind: str, gen: int | None = None) -> Path:
+        gen = self.state["generasjon"] if gen is None else gen
+        return self.folder / f"{kind}-{int(gen):012d}.parquet"
+
+    def delta_files(self) -> list[Path]:
+        d = self.folder / "delta"
+        if not d.is_dir():
+            return []
+        base = int(self.state.get("generasjon") or -1)
+        return sorted(p for p in d.glob("*.parquet") if int(p.stem) > base)
+
+    def __repr__(self) -> str:
+        return (f"Mirror(name={self.name!r}, rolle={self.role!r}, kommuner={self.kommuner}, "
+                f"sekvensnummer={self.sekvensnummer})")
+
+    # ------------------------------------------------------------------ generations
+    def write_parquet(self, con: duckdb.DuckDBPyConnection, sql: str, target: Path, params: Any = None) -> Path:
+        """``COPY (sql) TO target`` through a temp file in the same folder, then an atomic rename."""
+        tmp = self.store.temp_path(target)
+        quoted = "'" + str(tmp).replace("'", "''") + "'"  # COPY takes no parameter for its target
+        con.execute(f"COPY ({sql}) TO {quoted} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)", params)
+        return self.store.commit_temp(tmp, target)
+
+    def compact(self) -> bool:
+        """Fold pending deltas into a new generation (versions and spells). True if anything changed.
+
+        Only the persons named in the deltas get their spells derived anew; everyone else's spells
+        are copied from the previous generation."""
+        deltas = self.delta_files()
+        old_spells = self.path("perioder")
+        if not deltas and old_spells.is_file():
+            return False
+        base_gen = self.state["generasjon"]
+        gen = max([self.sekvensnummer, *(int(p.stem) for p in deltas)])
+        files = [str(self.path("versjoner"))] + [str(p) for p in deltas]
+        con = self.connect()
+        try:
+            con.execute("CREATE TEMP TABLE alle AS SELECT *, CAST(regexp_extract(filename, '(\\d+)\\.parquet$', 1) "
+                        "AS BIGINT) AS gen FROM read_parquet($files, filename=true)", {"files": files})
+            con.execute("""
+                CREATE TEMP TABLE versions AS
+                WITH ids AS (SELECT verdi AS id, max(gen) AS gmax FROM alle
+                             WHERE element = 'identifikasjonsnummer' GROUP BY verdi),
+                     own AS (SELECT pid, max(gen) AS gmax FROM alle GROUP BY pid)
+                SELECT a.* EXCLUDE (filename, gen) FROM alle a JOIN own USING (pid)
+                LEFT JOIN ids ON ids.id = a.pid
+                WHERE a.gen = own.gmax AND (ids.gmax IS NULL OR ids.gmax <= a.gen)
+                """)
+            self.write_parquet(con, "SELECT * FROM versions", self.path("versjoner", gen))
+            spells = f"SELECT * FROM ({documents.SPELLS_SQL})"
+            params = None
+            if old_spells.is_file():  # derive only the changed persons' spells (SPELLS_SQL reads `versions`)
+                con.execute("CREATE TEMP TABLE gone AS SELECT DISTINCT pid FROM alle WHERE gen > $b UNION "
+                            "(SELECT DISTINCT pid FROM alle EXCEPT SELECT DISTINCT pid FROM versions)", {"b": base_gen})
+                con.execute("ALTER TABLE versions RENAME TO versions_all")
+                con.execute("CREATE TEMP TABLE versions AS SELECT * FROM versions_all "
+                            "WHERE pid IN (SELECT pid FROM gone)")
+                spells = (f"SELECT * FROM read_parquet($old) WHERE pid NOT IN (SELECT pid FROM gone) "
+                          f"UNION ALL {spells}")
+                params = {"old": str(old_spells)}
+            self.write_parquet(con, f"SELECT * FROM ({spells}) ORDER BY fra, pid", self.path("perioder", gen), params)
+        finally:
+            con.close()
+        old = self.state.get("generasjon")
+        self.state["generasjon"] = gen
+        self.save()
+        for p in (self.folder / "delta").glob("*.parquet"):  # folded in (or older than this generation)
+            if int(p.stem) <= gen:
+                p.unlink(missing_ok=True)
+        if old is not None and old != gen:
+            for kind in ("versjoner", "perioder"):
+                self.path(kind, old).unlink(missing_ok=True)
+        return True
+
+    def spells_file(self) -> Path:
+        """The spells of the newest generation (compacting pending deltas first)."""
+        self.compact()
+        return self.path("perioder")
+
+    def versions_file(self) -> Path:
+        self.compact()
+        return self.path("versjoner")
+
+    def members(self) -> set[str]:
+        """Identifiers of everyone in the mirror (base generation and pending deltas)."""
+        files = [str(self.path("versjoner"))] + [str(p) for p in self.delta_files()]
+        con = self.connect()
+        try:
+            rows = con.execute("SELECT DISTINCT verdi FROM read_parquet($files) WHERE element = "
+                               "'identifikasjonsnummer'", {"files": files}).fetchall()
+        finally:
+            con.close()
+        return {r[0] for r in rows}
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every version row (sorted), without where each row came from (document id,
+        sequence number): two mirrors of the same persons with the same history have the same."""
+        con = self.connect()
+        try:
+            rows = con.execute("SELECT * EXCLUDE (dokument, sekvensnummer) FROM read_parquet($f) "
+                               "ORDER BY ALL", {"f": str(self.versions_file())}).fetchall()
+        finally:
+            con.close()
+        h = hashlib.sha256()
+        for r in rows:
+            h.update(repr(r).encode())
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ the questions, as methods
+    def update(self, **kw: Any):
+        from .update import update_mirror
+
+        return update_mirror(self, **kw)
+
+    def population(self, **kw: Any):
+        from .questions import population
+
+        return population(self, **kw)
+
+    def flows(self, start: Any, end: Any, **kw: Any):
+        from .questions import flows
+
+        return flows(self, start, end, **kw)
+
+    def cohort(self, **kw: Any):
+        from .questions import cohort
+
+        return cohort(self, **kw)
+
+    def copy(self, name: str) -> "Mirror":
+        """A copy of this mirror under another name (e.g. to keep it as it is on a given day)."""
+        name = check_name(name)
+        target = self.store.resolve(f"{ROOT}/{name}")
+        if target.exists():
+            raise InputError(f"Det finnes allerede et speil som heter {name!r}; velg et annet navn.")
+        shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns("tmp", "svar"))
+        state = dict(self.state, navn=name)
+        other = Mirror(self.client, name, state)
+        other.save()
+        return other
+
+    def discard(self) -> None:
+        """Remove the mirror and everything it stored."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def state_path(name: str) -> str:
+    return f"{ROOT}/{check_name(name)}/state.json"
+
+
+def open_mirror(name: str, *, client: Any = None) -> Mirror:
+    """The mirror called ``name`` in the private data folder (built earlier with ``build_mirror``).
+
+    >>> speil = freg_nb.mirror.open_mirror("oslo")            # doctest: +SKIP
+    """
+    client = client or _default_client()
+    state = store_of(client).read_json(state_path(name))
+    if not state:
+        raise InputError(f"Fant ikke speilet {name!r} i den private datamappen. Bygg det først med "
+                         "freg_nb.mirror.build_mirror(...), eller se list_mirrors() for dem som finnes.")
+    if state.get("status") != "klar":
+        raise InputError(f"Speilet {name!r} er ikke ferdig bygget (status {state.get('status')!r}). Kjør "
+                         f"build_mirror(..., name={name!r}) igjen for å fortsette der det stoppet.")
+    return Mirror(client, name, state)
+
+
+def list_mirrors(*, client: Any = None) -> list[dict]:
+    """The mirrors recorded in the private data folder: name, rolle, kommuner, sekvensnummer, status."""
+    client = client or _default_client()
+    store = store_of(client)
+    root = store.resolve(ROOT)
+    out = []
+    if root.is_dir():
+        for sub in sorted(root.iterdir()):
+            st = store.read_json(f"{ROOT}/{sub.name}/state.json") if (sub / "state.json").is_file() else None
+            if isinstance(st, dict):
+                out.append({k: st.get(k) for k in ("navn", "rolle", "kommuner", "sekvensnummer", "status",
+                                                   "kilde", "historikk_fra", "oppdatert")})
+    return out
+
+
+def _default_client():
+    from ..config import connect as _connect
+
+    return _connect()
