@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import operator
 import os
-import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,12 +28,13 @@ from typing import TYPE_CHECKING, Iterable
 
 import orjson
 
+from freg_nb.ids import mask_runs
+
 if TYPE_CHECKING:  # the data folder owns the log; this module only formats and appends records
     from freg_nb.store import DataDir
 
 __all__ = ["audit", "hash_ids", "key_path", "prune", "current_user", "clean_purpose", "require_purpose"]
 
-_DIGITS_RUN = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
 
 
 def key_path(environ: dict[str, str] | None = None) -> Path:
@@ -102,7 +102,7 @@ def clean_purpose(purpose: object) -> str | None:
     if purpose is None:
         return None
     text = " ".join(str(purpose).split())
-    return _DIGITS_RUN.sub(r"\1*****", text) or None
+    return mask_runs(text) or None
 
 
 def _in_sandbox() -> bool:

@@ -23,7 +23,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from .config import Secret, Settings, load_p12
+from .config import Secret, Settings, load_p12, reveal_bytes
 from .errors import MaskinportenError, clean_text, error_from_response, TokenRejected
 
 __all__ = ["AssertionSigner", "FiksAuth", "TokenProvider", "token_claims"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,9 +55,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "sandbox" and args.action != "run":
-        from freg_nb.sandbox.shared import cli_main
-    elif args.command == "sandbox":
+    if args.command == "sandbox" and args.action != "run":  # the shared sandbox of the user's data folder
+        from freg_nb.config import load_settings
+        from freg_nb.sandbox.shared import cli_main as shared_main
+
+        return int(shared_main(args, Path(load_settings(require_credentials=False).data_dir)) or 0)
+    if args.command == "sandbox":
         from freg_nb.sandbox.server import cli_main
     elif args.command == "doctor":
         from freg_nb.diagnose import cli_main

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -27,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from . import bulkshapes
+from . import bulkshapes, logs
 from .search_criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
@@ -137,34 +136,7 @@ class ClientStats:
                     "bytes_sent": self.bytes_sent}
 
 
-class _MaskIdsFilter(logging.Filter):
-    """httpx logs every request URL at INFO; a person lookup's URL holds the full identifier and
-    a search's query holds name and birth date. This filter (installed once on the "httpx"
-    logger) masks 11-digit numbers and replaces query values by ``***`` (except paging and
-    feed positions, ``_PLAIN_QUERY_KEYS``) in those lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:
-            return True
-        masked = _QUERY_VALUE.sub(_redact_query, _ID11.sub(r"\1*****", text))
-        if masked != text:
-            record.msg, record.args = masked, ()
-        return True
-
-
-_ID11 = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
-_QUERY_VALUE = re.compile(r"([?&])([^=&\s\"'#]+)=([^&\s\"'#]*)")
-_PLAIN_QUERY_KEYS = frozenset({"seq", "sekvensnummer", "fraSekvensnummer", "antall", "side", "part"})
-
-
-def _redact_query(m: re.Match) -> str:
-    key = m.group(2)
-    return m.group(0) if key in _PLAIN_QUERY_KEYS else f"{m.group(1)}{key}=***"
-
-_httpx_filter = _MaskIdsFilter()
-logging.getLogger("httpx").addFilter(_httpx_filter)
+logs.install_httpx_filter()
 
 
 def _pool_limits(concurrency: int) -> httpx.Limits:

@@ -14,6 +14,9 @@ __all__ = [
     "ADDRESS_ELEMENTS", "ADRESSEGRADERING", "ELEMENTS", "EXTRACT_PERSONSTATUSTYPER", "FAMILIERELASJON",
     "HENDELSETYPER", "HISTORIKK", "KJOENN", "PART_GROUPS", "PART_NAMES", "PERSONSTATUS", "PERSON_BASIS",
     "PROTECTED_LEVELS", "SIVILSTANDSTYPER", "expand_parts",
+    # avstemming categories
+    "BESKYTTET", "CATEGORIES", "DOED", "FLYTTET_INNEN", "FLYTTET_UT", "IKKE_FUNNET", "NYTT_ID", "NYTT_NAVN",
+    "UENDRET", "UGYLDIG", "UTVANDRET",
 ]
 
 # The 32 top-level properties of Folkeregisterperson (v1.5).
@@ -97,3 +100,13 @@ HENDELSETYPER = (
     "endringIKontaktinformasjon", "endringIForeldreansvar", "endringIStatsborgerskap", "endringIOpphold",
     "endringIOppholdPaaSvalbard", "endringIVergemaal", "endringIPerson",
 )
+
+
+# Avstemming (reconcile): the categories of a row of the analyst's own list, shared by
+# ``freg_nb.reconcile`` and the sandbox's training lists (``sandbox/fagsystem.py``).
+UENDRET, FLYTTET_INNEN, FLYTTET_UT = "uendret", "flyttet innen kommunen", "flyttet ut av kommunen"
+UTVANDRET, DOED, NYTT_NAVN, NYTT_ID = "utvandret", "død", "nytt navn", "nytt identifikasjonsnummer"
+BESKYTTET, IKKE_FUNNET, UGYLDIG = "adressebeskyttet nå", "ikke funnet", "ugyldig nummer"
+CATEGORIES = (UGYLDIG, IKKE_FUNNET, DOED, UTVANDRET, BESKYTTET, FLYTTET_UT, FLYTTET_INNEN, NYTT_ID, NYTT_NAVN,
+              UENDRET)
+"""Every avstemming category, in priority order: a row's main ``kategori`` is the first that applies."""

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+from freg_nb import ids
+
 __all__ = ["NotebookRun", "find_notebooks", "notebooks_dir", "run_all", "run_notebook",
            "sandbox_environment", "cli_main"]
 
@@ -160,13 +162,10 @@ def run_notebook(path: Path, out_dir: Path, *, parameters: Mapping[str, object] 
                        _to_html(executed) if executed.exists() else None)
 
 
-_ID11 = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
-
-
 def mask_report(text: str) -> str:
     """An executed notebook's text with every 11-digit run masked (``010190*****``): the
     injected-parameters cell, papermill's metadata (``-p ids …``) and every output."""
-    return _ID11.sub(r"\1*****", text)
+    return ids.mask_runs(text)
 
 
 def first_error_output(executed: Path) -> str | None:

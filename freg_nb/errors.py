@@ -32,6 +32,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from freg_nb.ids import mask_runs
 from freg_nb.messages import msg
 
 __all__ = [
@@ -175,7 +176,6 @@ class ExtractOrderUncertain(ExtractError):
 # --------------------------------------------------------------------------------------------
 # Cleaning server text
 
-_ID11 = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 _MAX_TEXT = 300
@@ -186,7 +186,7 @@ def clean_text(text: object, *, limit: int = _MAX_TEXT) -> str:
     s = "" if text is None else str(text)
     s = _JWT.sub("[token]", s)
     s = _BEARER.sub(r"\1[token]", s)
-    s = _ID11.sub(r"\1*****", s)
+    s = mask_runs(s)
     s = " ".join(s.split())
     if len(s) > limit:
         s = s[: limit - 1] + "…"

@@ -451,7 +451,7 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
     def flush(*, wait_all: bool = False) -> None:
         """Hand the assigned pages to the committer thread (Parquet + checkpoint, in order), so
         flattening overlaps with fetching; re-raise a failed commit."""
-        nonlocal assigned, last_flush, commits
+        nonlocal assigned, last_flush
         if assigned:
             commits.append(committer.submit(commit, assigned))
             assigned = []

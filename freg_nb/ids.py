@@ -13,6 +13,8 @@ real date (29 February).
 
 from __future__ import annotations
 
+import re
+
 import calendar
 from dataclasses import dataclass
 from typing import Iterable, Literal
@@ -56,6 +58,15 @@ class IdInfo:
     @property
     def label(self) -> str:
         return self.kind + ("-syntetisk" if self.synthetic else "")
+
+
+_ID_RUN = re.compile(r"(?<!\d)(\d{6})\d{5}(?!\d)")
+
+
+def mask_runs(text: str) -> str:
+    """``text`` with every run of exactly 11 digits masked (``010190*****``): for free text that may
+    hold an identifier (server messages, purposes, reports, log lines)."""
+    return _ID_RUN.sub(r"\1*****", text)
 
 
 def mask(ident: object, *, show: bool = False) -> str:

@@ -20,7 +20,6 @@ import pandas as pd
 
 from freg_nb import audit as _audit
 from freg_nb import disclosure as _dc
-from freg_nb import ids as _ids
 from freg_nb import codes
 from freg_nb.codes import PROTECTED_LEVELS
 from freg_nb.disclosure import FOOTNOTE, MARK, MIN_THRESHOLD, small_cell_threshold

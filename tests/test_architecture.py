@@ -27,6 +27,20 @@ def test_import_linter_contracts_hold():
     assert "broken" in proc.stdout and "0 broken" in proc.stdout
 
 
+def test_every_module_is_placed_in_a_layer():
+    """A new top-level module must be named in the sandbox contract (or be a light shared one), so
+    that the layer contracts cover it and are not silently weaker than they read."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    sandbox = next(c for c in contracts if c["source_modules"] == ["freg_nb.sandbox"])
+    light = next(c for c in contracts if c["name"].startswith("The light shared modules"))["source_modules"]
+    placed = {m.split(".")[1] for m in [*sandbox["forbidden_modules"], *light]}
+    modules = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    assert modules - {"sandbox"} <= placed, sorted(modules - {"sandbox"} - placed)
+
+
 def test_import_freg_nb_loads_no_analysis_stack():
     code = ("import sys, freg_nb; heavy = [m for m in ('pandas', 'numpy', 'duckdb', 'pyarrow', 'ipywidgets', "
             "'matplotlib', 'freg_nb.sandbox') if m in sys.modules]; print(heavy)")

@@ -216,27 +216,6 @@ class Mirror:
             h.update(repr(r).encode())
         return h.hexdigest()
 
-    # ------------------------------------------------------------------ the questions, as methods
-    def update(self, **kw: Any):
-        from .update import update_mirror
-
-        return update_mirror(self, **kw)
-
-    def population(self, **kw: Any):
-        from .questions import population
-
-        return population(self, **kw)
-
-    def flows(self, start: Any, end: Any, **kw: Any):
-        from .questions import flows
-
-        return flows(self, start, end, **kw)
-
-    def cohort(self, **kw: Any):
-        from .questions import cohort
-
-        return cohort(self, **kw)
-
     def copy(self, name: str) -> "Mirror":
         """A copy of this mirror under another name (e.g. to keep it as it is on a given day)."""
         name = check_name(name)

@@ -20,12 +20,8 @@ from .reader import ListTable
 __all__ = ["CATEGORIES", "FLAG_COLUMNS", "NAME_THRESHOLD", "STREET_THRESHOLD", "SURNAME_THRESHOLD", "compare",
            "prepare"]
 
-UENDRET, FLYTTET_INNEN, FLYTTET_UT = "uendret", "flyttet innen kommunen", "flyttet ut av kommunen"
-UTVANDRET, DOED, NYTT_NAVN, NYTT_ID = "utvandret", "død", "nytt navn", "nytt identifikasjonsnummer"
-BESKYTTET, IKKE_FUNNET, UGYLDIG = "adressebeskyttet nå", "ikke funnet", "ugyldig nummer"
-CATEGORIES = (UGYLDIG, IKKE_FUNNET, DOED, UTVANDRET, BESKYTTET, FLYTTET_UT, FLYTTET_INNEN, NYTT_ID, NYTT_NAVN,
-              UENDRET)
-"""Every category, in priority order: a row's main ``kategori`` is the first that applies."""
+from ..codes import (BESKYTTET, CATEGORIES, DOED, FLYTTET_INNEN, FLYTTET_UT, IKKE_FUNNET, NYTT_ID,  # noqa: E402
+                     NYTT_NAVN, UENDRET, UGYLDIG, UTVANDRET)
 
 NAME_THRESHOLD = 85.0
 """Given names (or a whole name in one column) scoring below this (``rapidfuzz.fuzz.token_set_ratio``,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import ids
-from ..reconcile.compare import (BESKYTTET, CATEGORIES, DOED, FLYTTET_INNEN, FLYTTET_UT, IKKE_FUNNET, NYTT_ID,
+from ..codes import (BESKYTTET, CATEGORIES, DOED, FLYTTET_INNEN, FLYTTET_UT, IKKE_FUNNET, NYTT_ID,
                                  NYTT_NAVN, UENDRET, UGYLDIG, UTVANDRET)
 from . import formerids
 from .population import EPOCH, Population

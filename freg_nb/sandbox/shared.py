@@ -200,11 +200,8 @@ def _serve(data_dir: Path) -> int:
     return 0
 
 
-def cli_main(args: argparse.Namespace) -> int:
-    """``freg-nb sandbox stop`` / ``freg-nb sandbox status``: the shared sandbox of this user's data folder."""
-    from freg_nb.config import load_settings
-
-    data_dir = Path(load_settings(require_credentials=False).data_dir)
+def cli_main(args: argparse.Namespace, data_dir: Path) -> int:
+    """``freg-nb sandbox stop`` / ``freg-nb sandbox status``: the shared sandbox of the user's data folder."""
     if args.action == "stop":
         print("Sandkassen er stoppet." if stop(data_dir) else "Ingen delt sandkasse kjørte.")
         return 0
