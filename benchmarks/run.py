@@ -10,6 +10,9 @@
   P3  feed ingest vs the C/L limit and vs page by page; event volumes over 10 000 000 stored events
   P4  every notebook headless with papermill vs an empty notebook (kernel start-up)
   P5  sandbox start-up with 1 000 000 persons / 10 000 000 events vs 20 000 / 200 000
+  P6  bringing a population mirror up to date with one day of feed vs a fresh extract of the same population
+  P7  population(at=…) by grunnkrets × one-year age over a mirror with five years of history vs pandas
+  P8  avstemming: comparing 100 000 list rows with stored answers vs a row-by-row Python baseline
 
 Each benchmark is its own script in ``benchmarks/``, run here in a subprocess with ``--json``; this
 prints one table (benchmark, figure, value, baseline, ratio, target, met?) and writes everything
@@ -45,8 +48,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "P3": ("feed.py", [], ["--quick"]),
     "P4": ("notebooks.py", [], ["--quick"]),
     "P5": ("sandbox_start.py", ["--repeat", "3"], ["--persons", "100000", "--events", "200000"]),
+    "P6": ("mirror.py", ["--only", "p6"], ["--quick", "--only", "p6"]),
+    "P7": ("mirror.py", ["--only", "p7"], ["--quick", "--only", "p7"]),
+    "P8": ("reconcile.py", [], ["--quick"]),
 }
-LONGEST_FIRST = ["P4", "P2", "P3", "P1", "P5"]  # so two lanes in quick mode end at about the same time
+LONGEST_FIRST = ["P4", "P2", "P3", "P6", "P1", "P8", "P7", "P5"]  # so two lanes in quick mode end at about the same time
 
 
 def run_script(key: str, script: str, args: list[str], json_path: Path, log: Path, timeout: float) -> dict:

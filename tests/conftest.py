@@ -91,3 +91,11 @@ def sandbox_factory(sandbox_data_dir):
     yield make
     for sb in started:
         sb.stop()
+
+
+@pytest.fixture(scope="session")
+def validate(shared_reference):
+    """Asserts that an answer validates against a schema of Skatteetaten's v1.5 spec (tests/sandbox)."""
+    from _spec import validator  # tests/sandbox/_spec.py, on the path for the sandbox tests
+
+    return validator(shared_reference)

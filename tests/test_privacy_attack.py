@@ -20,7 +20,7 @@ from scipy.optimize import linprog
 import freg_nb
 from freg_nb import privacy
 from freg_nb.errors import InputError
-from freg_nb.extracts import age_pyramid_table, summarize_extract
+from freg_nb.summaries import age_pyramid_table, summarize_extract
 
 THR = 5
 
@@ -97,7 +97,7 @@ def _truth(df, dims, long, age_band=10, max_age=90):
     frame = {}
     for d in dims:
         if d == "aldersgruppe":
-            frame[d] = freg_nb.extracts._age_band(df["alder"], age_band, max_age).astype(str)
+            frame[d] = freg_nb.summaries._age_band(df["alder"], age_band, max_age).astype(str)
         else:
             frame[d] = df[d].astype(str)
     frame = pd.DataFrame(frame)

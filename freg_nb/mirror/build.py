@@ -19,6 +19,7 @@ import re
 import time
 from typing import Any, Callable, Sequence
 
+from .._connect import resolve_client
 from ..errors import ExtractError, InputError
 from . import documents, fetch
 from .core import STATE_VERSION, Mirror, check_name, connect, state_path, store_of
@@ -49,7 +50,7 @@ def _check_kommuner(kommuner: Any) -> list[str]:
 
 
 def _check_role(client: Any, role: str) -> str:
-    from ..lookups import allowed_parts
+    from ..parts import allowed_parts
 
     _, role_name = client.resolve_role(role)
     allowed = allowed_parts(client, role)
@@ -74,10 +75,7 @@ def build_mirror(client: Any = None, *, role: str, kommuner: str | Sequence[str]
     >>> speil = freg_nb.mirror.build_mirror(client, role="analyse", kommuner=["0301"],
     ...                                     name="oslo")                       # doctest: +SKIP
     """
-    if client is None:
-        from .core import _default_client
-
-        client = _default_client()
+    client = resolve_client(client)
     kommuner = _check_kommuner(kommuner)
     if kilde not in SOURCES:
         raise InputError(f"kilde={kilde!r}: velg 'komplett' (komplett uttrekk ved et sekvensnummer) eller "

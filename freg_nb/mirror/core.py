@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from .._connect import resolve_client
 from ..errors import InputError
 from . import documents
 
@@ -242,7 +243,7 @@ def open_mirror(name: str, *, client: Any = None) -> Mirror:
 
     >>> speil = freg_nb.mirror.open_mirror("oslo")            # doctest: +SKIP
     """
-    client = client or _default_client()
+    client = resolve_client(client)
     state = store_of(client).read_json(state_path(name))
     if not state:
         raise InputError(f"Fant ikke speilet {name!r} i den private datamappen. Bygg det først med "
@@ -255,7 +256,7 @@ def open_mirror(name: str, *, client: Any = None) -> Mirror:
 
 def list_mirrors(*, client: Any = None) -> list[dict]:
     """The mirrors recorded in the private data folder: name, rolle, kommuner, sekvensnummer, status."""
-    client = client or _default_client()
+    client = resolve_client(client)
     store = store_of(client)
     root = store.resolve(ROOT)
     out = []
@@ -266,9 +267,3 @@ def list_mirrors(*, client: Any = None) -> list[dict]:
                 out.append({k: st.get(k) for k in ("navn", "rolle", "kommuner", "sekvensnummer", "status",
                                                    "kilde", "historikk_fra", "oppdatert")})
     return out
-
-
-def _default_client():
-    from ..config import connect as _connect
-
-    return _connect()

@@ -190,7 +190,7 @@ class ExtractForm(w.VBox):
 
     def export(self, formats: Sequence[str]) -> dict | None:
         """Export what the form produced (masked ids unless shown; protected addresses never), with download."""
-        from freg_nb.extracts import export_extract
+        from freg_nb.export import export_extract
 
         self.eksport_ut.clear_output()
         with self.eksport_ut:
