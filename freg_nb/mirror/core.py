@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from .. import duck
 from .._connect import resolve_client
 from ..errors import InputError
 from . import documents
@@ -54,13 +54,10 @@ def store_of(client: Any):
 
 
 def connect(folder: Path, *, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection whose spill files go to ``folder/tmp`` (inside the private data folder)."""
+    """``duck.connect`` spilling to ``folder/tmp`` (inside the private data folder)."""
     tmp = folder / "tmp"
     tmp.mkdir(mode=0o700, exist_ok=True)
-    threads = threads or int(os.environ.get("FREG_NB_DUCKDB_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
-    memory_limit = memory_limit or os.environ.get("FREG_NB_DUCKDB_MEMORY") or "1GB"
-    return duckdb.connect(config={"threads": threads, "memory_limit": memory_limit, "temp_directory": str(tmp),
-                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    return duck.connect(threads=threads, memory_limit=memory_limit, temp_dir=tmp)
 
 
 @dataclass

@@ -48,6 +48,7 @@ KIND_TYPES = {
     "divorce": "endringISivilstand", "widowed": "endringISivilstand", "death": "personErDoed",
     "emigrated": "personErUtflyttet", "name": "endringINavn", "protection": "endringIAdressebeskyttelse",
     "inaktiv": "endringIStatus", "naturalised": "endringIStatsborgerskap",
+    "newident": "endringIIdentifikasjonsnummer",
 }
 
 # Filler types (changes the population does not model) and their relative frequency.

@@ -8,7 +8,7 @@ kept: ``former_dnumber`` gives it, ``owner_of`` finds the person from it (Freg a
 of a ceased number with the person), and ``identifikasjonsnummer`` gets two versions — the
 D-number ``opphoert`` and the fødselsnummer ``iBruk`` from the day of the change.
 
-Not modelled (yet): an ``endringIIdentifikasjonsnummer`` event in the feed for the change.
+The feed carries an ``endringIIdentifikasjonsnummer`` event at the change (change kind ``newident``).
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def _ident(ctx: Ctx) -> list:
             "identifikatortype": "dNummer" if pop.dnr[i] else "foedselsnummer"}
     old = former_dnumber(pop, i)  # a D-number later replaced by a fødselsnummer (formerids)
     if old is not None:
-        t = pop.reg_ts(i, old[1], 12)
+        t = reg(ctx, old[1], "newident")
         ceased = {"status": "opphoert", "foedselsEllerDNummer": old[0], "identifikatortype": "dNummer"}
         return [version(ctx, reg(ctx, first, "created"), t, first, ceased, None, 1, old[1]),
                 version(ctx, t, None, old[1], body, None, 12)]

@@ -24,6 +24,7 @@ from .. import ids
 from ..kommuner import kommune_dict
 from . import names, persondoc
 from . import search as _search
+from . import formerids
 from .formerids import owner_of
 from .mixing import IdCodec, categorical, hash1, hash64
 from .vocab import (
@@ -499,6 +500,8 @@ class Population:
             return self.inaktiv_day
         if kind == "naturalised":
             return self.natur_day
+        if kind == "newident":
+            return formerids.change_days(self)
         raise KeyError(kind)
 
     def change_times(self, i: int) -> list[int]:

@@ -32,5 +32,6 @@ PUBLIC_STATUS = frozenset({"bosatt", "utflyttet", "doed", "opphoert", "inaktiv"}
 CHANGE_KINDS = {
     "created": 1, "moved": 2, "union": 3, "divorce": 4, "widowed": 5, "death": 6,
     "emigrated": 7, "name": 8, "protection": 9, "inaktiv": 10, "naturalised": 11,
+    "newident": 12,  # a D-number replaced by a fødselsnummer (formerids)
 }
 LETTERS = ("", "A", "B", "C", "D")  # husbokstav by its code (0 = none)
