@@ -79,7 +79,7 @@ PROBE_PERSON = _PROBE_FIRST9 + (check_digits(_PROBE_FIRST9) or "")
 PROBE_JOB_ID = "00000000-0000-0000-0000-000000000000"
 
 # The søk probe: a criterion that matches nobody, at most one hit asked for.
-PROBE_SEARCH = {"navn": "Diagnose Sjekkesen", "foedselsdato": "1900-01-01", "maksTreff": 1}
+PROBE_SEARCH = {"navn": "Diagnose Sjekkesen", "foedselsdato": "19000101", "maksTreff": 1}  # Freg: YYYYMMDD
 
 YES, NO, UNKNOWN = "ja", "nei", "ukjent"
 

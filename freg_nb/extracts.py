@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from . import duck
 from .progress import Progress
 from ._connect import resolve_client
+from .audit import require_purpose
 from .bulk import fetch_bulk
 from .criteria import merge_renamed, tailored_criteria
 from .errors import (
@@ -447,6 +448,7 @@ def read_tailored_extract(
         oppholdskommunenummer=oppholdskommunenummer, kjoenn=kjoenn, statsborgerskap=statsborgerskap,
         sivilstandstype=sivilstandstype, **years)
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     _, role_name = client.resolve_role(role)
     spec = {"kind": "tailored", "role": role_name, "criteria": criteria, "parts": _parts_of(client, role, parts)}
     _check_run_options(wait_timeout, poll_interval)
@@ -495,6 +497,7 @@ def read_complete_extract(
         if feedsekvensnr < 0:
             raise InputError("feedsekvensnr must not be negative. Nothing was sent.")
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     _, role_name = client.resolve_role(role)
     spec = {"kind": "complete", "role": role_name, "feedsekvensnr": feedsekvensnr,
             "parts": _parts_of(client, role, parts)}

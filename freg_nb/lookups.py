@@ -41,10 +41,12 @@ import pandas as pd
 
 from . import privacy
 from ._connect import resolve_client
+from .audit import require_purpose
 from .bulk import BULK_SIZE, DONE_FILE, answer_files, fetch_bulk, prepare_run, run_key
 from .errors import AccessDenied, BadRequest, InputError, NotFound, clean_text
 from .ids_input import invalid_message, read_ids, validate_input
 from .parts import check_parts, explain_denied
+from .search_criteria import search_criteria, unique_criteria
 from .store import DataDir
 
 if TYPE_CHECKING:
@@ -295,6 +297,7 @@ def lookup_persons(client: Any, ids: Any, *, role: str, parts: Sequence[str] | s
     """
     t0 = time.monotonic()
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
     valid, invalid, n_in = validate_input(ids)
@@ -332,6 +335,7 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
     """
     t0 = time.monotonic()
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
     valid, invalid, _ = validate_input([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
@@ -376,7 +380,9 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     """
     t0 = time.monotonic()
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
+    criteria = search_criteria(criteria)  # names, dates (YYYYMMDD), year ranges, maksTreff — before any request
     _check_criteria(criteria)
     part_list = check_parts(client, role, parts, history) if fetch else None
     try:
@@ -424,9 +430,6 @@ def _check_criteria(criteria: Mapping[str, Any]) -> None:
         v = criteria.get(key)
         if v is not None and not re.fullmatch(r"\d{4}", str(v)):
             problems.append(f"{key} must be a year (4 digits), got {clean_text(v, limit=10)!r}")
-    v = criteria.get("foedselsdato")
-    if v is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(v)):
-        problems.append(f"foedselsdato must be a date YYYY-MM-DD, got {clean_text(v, limit=12)!r}")
     if problems:
         raise InputError("Fix the search criteria: " + "; ".join(problems) + ". Nothing was sent.")
 
@@ -435,23 +438,23 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
                 show_ids: bool = False, purpose: str | None = None, **criteria: Any) -> LookupResult:
     """Unique search (entydig søk): the one person matching a qualifying combination of criteria.
 
-    Qualifying combinations (Freg's rule): ``navn`` + ``identifikasjonsnummer``, ``navn`` +
-    ``foedselsdato``, ``navn`` + ``adressenavn`` + (``husnummer`` or ``postnummer``), ``navn`` + a
-    foreign/other id, ``foedselsdato`` + ``legitimasjonsdokument`` … No match or more than one
-    match raises ``NotFound`` with Freg's explanation.
+    Qualifying combinations (Skatteetaten's service page): one identifying criterion
+    (``identifikasjonsnummer``, ``utenlandskpersonidentifikasjon``, ``legitimasjonsdokument``,
+    ``utlendingsmyndighetenesIdentifikasjonsnummer``) plus one non-identifying one (``navn``,
+    ``foedselsdato`` — not counted beside ``identifikasjonsnummer`` —, ``adressenavn``, ``husnummer``);
+    or all four non-identifying ones. Other combinations are refused before sending, saying what to
+    add. ``foedselsdato`` may be a ``date``, ``"2015-03-01"``, ``"01.03.2015"`` or ``"20150301"``.
+    No match or more than one match raises ``NotFound`` with Freg's explanation.
 
-    >>> res = find_person(None, role="barnevern", navn="Kari Nordmann", foedselsdato="2015-03-01")   # doctest: +SKIP
+    >>> res = find_person(None, role="barnevern", navn="Kari Nordmann", foedselsdato="2015-03-01",
+    ...                   adressenavn="Storgata", husnummer="1")                          # doctest: +SKIP
     """
     t0 = time.monotonic()
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, history)
-    if "foedselsdato" in criteria:
-        _check_criteria({"foedselsdato": criteria["foedselsdato"]})
-    if not criteria.get("navn") and not criteria.get("foedselsdato"):
-        raise InputError("A unique search needs navn (or foedselsdato) plus something that singles the person "
-                         "out: identifikasjonsnummer, foedselsdato, adressenavn + husnummer/postnummer. "
-                         "Nothing was sent.")
+    criteria = unique_criteria(criteria)  # Freg's rule for a qualifying combination, checked before sending
     store = client.data_dir
     key_src = [f"{k}={criteria[k]}" for k in sorted(criteria)]
     run_id = _RUN_PREFIX + run_key(role_id, part_list, key_src, kind="entydig")
@@ -489,6 +492,7 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     """
     t0 = time.monotonic()
     client = resolve_client(client)
+    require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
     part_list = check_parts(client, role, parts, False)
     docs = [document_ids] if isinstance(document_ids, str) else list(document_ids or [])
