@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["keywords_after_client"]
+__all__ = ["keywords_after_client", "moved_module", "renamed"]
 
 
 def keywords_after_client(*names: str) -> Callable[[F], F]:
@@ -33,3 +33,19 @@ def keywords_after_client(*names: str) -> Callable[[F], F]:
             return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return deco
+
+
+def moved_module(old: str, new: str) -> None:
+    """Called at the top of a thin alias module: warn that ``old`` is now ``new``. The warning points
+    at the line that imports the old name (the import machinery's frames are skipped by ``warnings``)."""
+    warnings.warn(f"{old} is deprecated: import from {new}", DeprecationWarning, stacklevel=3)
+
+
+def renamed(module: str, name: str, old_names: dict[str, Any]) -> Any:
+    """A module's ``__getattr__`` for class names before they were English: ``old_names`` maps the old
+    name to the object, which is returned with a ``DeprecationWarning``."""
+    if name not in old_names:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    new = old_names[name]
+    warnings.warn(f"{module}.{name} is deprecated: use {new.__name__}", DeprecationWarning, stacklevel=3)
+    return new

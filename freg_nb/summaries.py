@@ -91,7 +91,7 @@ def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
     """Persons by age group (rows, youngest first) and sex (columns ``kvinne``, ``mann``), suppressed.
 
     Every age group from 0 to ``max_age+`` is present. Small cells show as ``:`` (with secondary
-    suppression across both rows and columns). Feed it to ``freg_nb.plots.uttrekk.age_pyramid``.
+    suppression across both rows and columns). Feed it to ``freg_nb.plots.extracts.age_pyramid``.
     Persons without a known age or sex are left out.
 
     >>> t = freg_nb.age_pyramid_table(df, band=10)                        # doctest: +SKIP

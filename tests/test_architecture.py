@@ -121,3 +121,35 @@ def test_old_positional_role_shapes_warn_and_work(sandbox, tmp_path):
             freg_nb.has_new_events(fc, "analyse", role="analyse")
         assert fc.roles == fc.settings.roles and fc.data_dir.path == tmp_path / "data"
         assert fc.data_dir is fc.data_dir                                      # one DataDir per client
+
+
+@pytest.mark.parametrize("old, new, names", [
+    ("widgets.oppslag", "widgets.lookups", {"OppslagForm": "LookupForm", "LookupForm": "LookupForm"}),
+    ("widgets.uttrekk", "widgets.extracts", {"extract_form": "extract_form", "ExtractForm": "ExtractForm"}),
+    ("widgets.hendelser", "widgets.events", {"events_form": "events_form", "EventsForm": "EventForm"}),
+    ("widgets.befolkning", "widgets.population", {"befolkning_form": "population_form",
+                                                  "BefolkningForm": "PopulationForm", "download_link": "download_link"}),
+    ("plots.uttrekk", "plots.extracts", {"age_pyramid": "age_pyramid", "count_bars": "count_bars"}),
+    ("plots.hendelser", "plots.events", {"stacked_bars": "stacked_bars", "period_labels": "period_labels",
+                                         "role_lines": "role_lines", "type_week_heatmap": "type_week_heatmap"}),
+    ("plots.befolkning", "plots.population", {"waterfall": "waterfall"}),
+])
+def test_old_module_names_still_import_with_a_warning(old, new, names):
+    """Notebooks written before module names were English import ``freg_nb.widgets.oppslag`` …:
+    the thin alias modules give the same objects and say where they moved."""
+    sys.modules.pop(f"freg_nb.{old}", None)
+    with pytest.warns(DeprecationWarning, match=rf"freg_nb\.{old} is deprecated: import from freg_nb\.{new}"):
+        alias = importlib.import_module(f"freg_nb.{old}")
+    module = importlib.import_module(f"freg_nb.{new}")
+    for old_name, new_name in names.items():
+        assert getattr(alias, old_name) is getattr(module, new_name)
+
+
+def test_old_class_name_of_the_reconcile_form_warns():
+    from freg_nb.widgets import reconcile
+
+    with pytest.warns(DeprecationWarning, match="AvstemmingForm is deprecated: use ReconcileForm"):
+        from freg_nb.widgets.reconcile import AvstemmingForm
+    assert AvstemmingForm is reconcile.ReconcileForm
+    with pytest.raises(ImportError):
+        from freg_nb.widgets.reconcile import NoSuchForm  # noqa: F401

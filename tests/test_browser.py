@@ -216,7 +216,7 @@ def _check_scenario_picker(page) -> None:
 
 
 def _press_run_button_and_see_table(page) -> None:
-    """Notebook 01's form (freg_nb.widgets.oppslag.OppslagForm → RunPanel, an ipywidgets Button
+    """Notebook 01's form (freg_nb.widgets.lookups.LookupForm → RunPanel, an ipywidgets Button
     "Hent personer"): press it and see the table appear in that panel's output."""
     button = page.locator("button.jupyter-button:has-text('Hent personer')").last
     button.wait_for(timeout=30_000)

@@ -379,7 +379,7 @@ def test_plots_draw_the_volumes(client, truth):
     import matplotlib
 
     matplotlib.use("Agg")
-    from freg_nb.plots.hendelser import role_lines, stacked_bars, type_week_heatmap
+    from freg_nb.plots.events import role_lines, stacked_bars, type_week_heatmap
 
     E.sync_events(client, role="analyse", start_seq=10_001, end_seq=14_000)
     E.sync_events(client, role="skole", start_seq=10_001, end_seq=14_000)

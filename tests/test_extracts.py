@@ -407,7 +407,7 @@ def test_age_pyramid_never_draws_a_suppressed_cell(sb, fc):
     import matplotlib
 
     matplotlib.use("Agg")
-    from freg_nb.plots.uttrekk import age_pyramid
+    from freg_nb.plots.extracts import age_pyramid
 
     df = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo",
                                        poll_interval=0.05)

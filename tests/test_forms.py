@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from freg_nb import cancel, config, display
+from freg_nb import _connect, cancel, display
 from freg_nb.diagnose import sandbox_environment
 from freg_nb.messages import code_label, msg, set_language
 
@@ -23,7 +23,7 @@ def fc(tmp_path, monkeypatch):
 
     client = freg_nb.connect(concurrency=1)
     yield client
-    config._sandbox_handle.set_faults(latency_ms=0)
+    _connect._sandbox_handle.set_faults(latency_ms=0)
     client.close()
 
 
@@ -36,7 +36,7 @@ def _texts(panel) -> str:
 
 
 def test_bad_ids_give_a_norwegian_message_not_a_traceback(fc):
-    from freg_nb.widgets.oppslag import LookupForm
+    from freg_nb.widgets.lookups import LookupForm
 
     form = LookupForm(fc, rolle="analyse")
     form.ids.value = "123\nabc"
@@ -60,10 +60,10 @@ def test_unexpected_exception_gets_short_message_and_folded_traceback(fc):
 
 
 def test_stopp_ends_a_slow_lookup_within_seconds_and_a_rerun_continues(fc):
-    from freg_nb.widgets.oppslag import LookupForm
+    from freg_nb.widgets.lookups import LookupForm
 
     ids = _synthetic_ids(6000)  # 6 bulk calls, one at a time (unknown persons come back as errors)
-    config._sandbox_handle.set_faults(latency_ms=1500)
+    _connect._sandbox_handle.set_faults(latency_ms=1500)
     form = LookupForm(fc, rolle="analyse", ids=ids)
     form.panel.run(wait=False)
     time.sleep(2.0)
@@ -74,7 +74,7 @@ def test_stopp_ends_a_slow_lookup_within_seconds_and_a_rerun_continues(fc):
     assert msg("run.stopped") in form.panel.status.value
     assert "trykk på knappen igjen" in _texts(form.panel)
     assert form.result is None and not cancel.active()
-    config._sandbox_handle.set_faults(latency_ms=0)
+    _connect._sandbox_handle.set_faults(latency_ms=0)
     form.panel.run()
     assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
     assert form.result.stats["calls_reused"] >= 1  # what was fetched before Stopp is reused
@@ -149,8 +149,8 @@ _ENGLISH = re.compile(r"\b(the|is|must|was|not|Nothing was sent)\b")
 def _mistakes():
     """User mistakes answered through the forms' checks, the id check and the HTTP error mapping."""
     from freg_nb import errors
-    from freg_nb.widgets.oppslag import _check_ids
-    from freg_nb.widgets.uttrekk import _check_years
+    from freg_nb.widgets.lookups import _check_ids
+    from freg_nb.widgets.extracts import _check_years
 
     def raises(fn, *a):
         try:
@@ -163,9 +163,9 @@ def _mistakes():
                 ([], ["123"], ["abc"], ["03851598731"], ["03851598720"], ["01139012345"], ["3202900000000"],
                  ["29020105729"]))
     yield from (raises(_check_years, kw) for kw in (
-        {"foedselsaar_fra_og_med": "neste år"}, {"foedselsaar_til_og_med": "19"}, {"doedsaar_fra_og_med": "3000"},
-        {"foedselsaar_fra_og_med": "2000", "foedselsaar_til_og_med": "1990"},
-        {"doedsaar_fra_og_med": "2020", "doedsaar_til_og_med": "2010"}, {"doedsaar_til_og_med": "20x0"}))
+        {"foedselsaarFraOgMed": "neste år"}, {"foedselsaarTilOgMed": "19"}, {"doedsaarFraOgMed": "3000"},
+        {"foedselsaarFraOgMed": "2000", "foedselsaarTilOgMed": "1990"},
+        {"doedsaarFraOgMed": "2020", "doedsaarTilOgMed": "2010"}, {"doedsaarTilOgMed": "20x0"}))
     for status in (400, 401, 403, 404, 406, 410, 429, 500, 502, 503):
         yield str(errors.error_from_response(status, b""))
     yield str(errors.error_from_response(401, b'{"errorId": "e", "message": "Autentisering feilet for integrasjon"}'))

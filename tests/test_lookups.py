@@ -315,12 +315,12 @@ def test_example_ids_only_against_the_sandbox(sandbox, client):
 
 # ---- the form ------------------------------------------------------------------------------
 def test_form_offers_only_the_roles_parts_and_runs_the_same_lookup(sandbox, client, capsys):
-    from freg_nb.widgets.oppslag import OppslagForm
+    from freg_nb.widgets.lookups import LookupForm
 
     pop = sandbox.population
     ids = pop.identifiers(np.arange(20, 26))
-    form = OppslagForm(client, rolle="skole", ids=ids, deler=["navn", "familierelasjon"], historikk=True,
-                       formaal="test")
+    form = LookupForm(client, rolle="skole", ids=ids, deler=["navn", "familierelasjon"], historikk=True,
+                      formaal="test")
     assert "Hent" in form.panel.button.description
     assert "familierelasjon" not in form.deler.options and "navn" in form.deler.options
     assert form.deler.value == ("navn",)                       # a part skole lacks is not preselected

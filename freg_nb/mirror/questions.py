@@ -255,7 +255,7 @@ def pyramid_table(mirror: Mirror, *, at: Any, kommunenummer: str | None = None,
                   grunnkrets: int | str | None = None, max_age: int = 90) -> pd.DataFrame:
     """Residents on ``at`` by five-year age group (rows, youngest first, ``max_age+`` last) and sex
     (columns ``kvinne``, ``mann``) for the whole area, one municipality or one grunnkrets —
-    suppressed, ready for ``freg_nb.plots.uttrekk.age_pyramid``."""
+    suppressed, ready for ``freg_nb.plots.extracts.age_pyramid``."""
     raw = population_counts(mirror, at=at, by=["kommunenummer", "grunnkrets", "alder", "kjoenn"])
     if kommunenummer is not None:
         raw = raw[raw["kommunenummer"] == str(kommunenummer)]

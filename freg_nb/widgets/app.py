@@ -49,9 +49,9 @@ def old_data_notice(client: Any) -> w.Widget:
 def forms(client: Any = None) -> w.Widget:
     """Tabs with the check and training scenarios (sandbox), the lookup, extract and events forms."""
     import freg_nb
-    from freg_nb.widgets.hendelser import EventForm
-    from freg_nb.widgets.oppslag import LookupForm
-    from freg_nb.widgets.uttrekk import ExtractForm
+    from freg_nb.widgets.events import EventForm
+    from freg_nb.widgets.lookups import LookupForm
+    from freg_nb.widgets.extracts import ExtractForm
 
     fc = client or freg_nb.connect()
     sandbox = fc.settings.env == "sandbox"

@@ -2,8 +2,8 @@
 compare — then the same ``freg_nb.reconcile.reconcile`` call the notebook makes, the categories as
 counts and a bar chart, the avviksliste as an interactive table, and downloads.
 
-    >>> from freg_nb.widgets.reconcile import AvstemmingForm
-    >>> AvstemmingForm(fc, rolle="analyse", liste_fil="elever.csv")   # doctest: +SKIP
+    >>> from freg_nb.widgets.reconcile import ReconcileForm
+    >>> ReconcileForm(fc, rolle="analyse", liste_fil="elever.csv")   # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML, display
 
+from freg_nb._compat import renamed
 from freg_nb.errors import InputError
 from freg_nb.reconcile import ReconcileResult, reconcile
 from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
 
-__all__ = ["AvstemmingForm", "category_chart", "download_links", "interactive_table"]
+__all__ = ["ReconcileForm", "category_chart", "download_links", "interactive_table"]
 
 _MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "csv": "text/csv;charset=utf-8"}
@@ -72,7 +73,7 @@ def show_result(result: ReconcileResult) -> None:
     display(download_links(result))
 
 
-class AvstemmingForm(w.VBox):
+class ReconcileForm(w.VBox):
     """Avstemming form; keyword arguments are the notebook's parameters. After a run,
     ``form.result`` is the ``ReconcileResult``; the button is «Avstem»."""
 
@@ -121,3 +122,6 @@ class AvstemmingForm(w.VBox):
         show_result(self.result)
 
 
+def __getattr__(name: str):
+    """``AvstemmingForm``, the class's name before class names were English (CHANGELOG.md)."""
+    return renamed(__name__, name, {"AvstemmingForm": ReconcileForm})
