@@ -534,7 +534,7 @@ def _finish(run: _Run) -> None:
     con = duck.connect()
     try:
         if files:
-            con.execute(f"CREATE TEMP TABLE persons AS {tables.persons_sql(files, show_ids=True)}")
+            con.execute(f"CREATE TEMP TABLE persons AS {tables.persons_sql(show_ids=True)}", {"files": files})
             n_err = len(tables.errors_table(files, con=con))
         else:  # an extract that matched no one: an empty table with the usual columns
             con.register("empty_persons", tables.persons_table([]))

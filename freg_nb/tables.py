@@ -23,7 +23,6 @@ protection get no address values (see ``privacy.py``).
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence, Union
@@ -32,8 +31,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from freg_nb import codes, privacy
+from freg_nb import codes, duck, privacy
 from freg_nb.duck import connect
+from freg_nb.store import DataDir
 
 __all__ = [
     "ELEMENTS",
@@ -123,17 +123,18 @@ def source_files(source: Source) -> list[str]:
     return files
 
 
-def _read_json_sql(files: list[str], columns: dict[str, str]) -> str:
+def _read_json_sql(columns: dict[str, str]) -> str:
+    """``read_json`` over the file list given as the query parameter ``$files`` (never quoted in here)."""
     cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
-    flist = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-    return (f"read_json({flist}, format='auto', records=true, ignore_errors=true, "
+    return (f"read_json($files, format='auto', records=true, ignore_errors=true, "
             f"filename=true, columns={{{cols}}})")
 
 
-def _entries_sql(files: list[str], elements: dict[str, str]) -> str:
+def _entries_sql(elements: dict[str, str]) -> str:
     """One row per answer entry: (fil, oppslag_id, p (person struct or NULL), feilmelding JSON).
 
-    Bulk answers are unnested; a top-level person document becomes one entry. One scan."""
+    Bulk answers are unnested; a top-level person document becomes one entry. One scan of the
+    files in the query parameter ``$files``."""
     person_type = "STRUCT(" + ", ".join(f'"{k}" {t}' for k, t in elements.items()) + ")"
     oppslag_type = (f'STRUCT("foedselsEllerDNummer" VARCHAR, "folkeregisterperson" {person_type}, '
                     f'"feilmelding" JSON)[]')
@@ -150,7 +151,7 @@ def _entries_sql(files: list[str], elements: dict[str, str]) -> str:
                                      'folkeregisterperson': {{{pack}}}::{person_type},
                                      'feilmelding': NULL::JSON}}]
           ELSE []::{oppslag_type} END) AS e
-      FROM {_read_json_sql(files, columns)}
+      FROM {_read_json_sql(columns)}
     )"""
 
 
@@ -217,8 +218,9 @@ _PERSON_COLUMNS = [
 ]
 
 
-def persons_sql(files: list[str], *, show_ids: bool = False, reference_date: date | None = None) -> str:
-    """The SQL for ``persons_table`` (also used by ``to_parquet``); rows ordered by identifier."""
+def persons_sql(*, show_ids: bool = False, reference_date: date | None = None) -> str:
+    """The SQL for ``persons_table`` (also used by ``to_parquet`` and extracts); rows ordered by
+    identifier. It reads the files given as the query parameter ``$files`` (a list of paths)."""
     ref = reference_date or date.today()
     ident = "coalesce(nullif(trim(oppslag_id), ''), trim(c_id.foedselsEllerDNummer))"
     status_codes = _CODES["status"]
@@ -253,7 +255,7 @@ def persons_sql(files: list[str], *, show_ids: bool = False, reference_date: dat
                "ELSE CASE WHEN regexp_full_match(ident, '[0-9]{11}') THEN "
                "CASE WHEN left(ident, 1) IN ('4','5','6','7') THEN 'dnr' ELSE 'fnr' END END END")
     return f"""
-WITH entries AS ({_entries_sql(files, _PERSON_FIELDS)}),
+WITH entries AS ({_entries_sql(_PERSON_FIELDS)}),
 cur AS (
   SELECT oppslag_id,
        {cur_cols},
@@ -363,7 +365,8 @@ def persons_table(source: Source, *, show_ids: bool = False, reference_date: dat
     own = con is None
     con = con or connect()
     try:
-        return _to_pandas(con.sql(persons_sql(files, show_ids=show_ids, reference_date=reference_date)).arrow())
+        return _to_pandas(con.sql(persons_sql(show_ids=show_ids, reference_date=reference_date),
+                                   params={"files": files}).arrow())
     finally:
         if own:
             con.close()
@@ -373,31 +376,26 @@ def to_parquet(source: Source, path: str | os.PathLike, *, show_ids: bool = Fals
                reference_date: date | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Path:
     """Write the persons table straight from DuckDB to Parquet (zstd), without pandas.
 
-    Written atomically (temporary file beside ``path``, then renamed) with mode 0600; use a
-    path in the private data folder (``DataDir.parquet_path``). Returns the path.
+    Written atomically through ``DataDir`` (temporary file beside ``path``, then renamed) with
+    mode 0600, in a folder kept 0700; use a path in the private data folder
+    (``DataDir.parquet_path``). Returns the path.
     """
     files = source_files(source)
     target = Path(path).absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    os.chmod(tmp, 0o600)
+    store = DataDir(target.parent)
     own = con is None
     con = con or connect()
+    tmp = store.temp_path(target)
     try:
-        query = persons_sql(files, show_ids=show_ids, reference_date=reference_date) if files else \
-            "SELECT " + ", ".join(f"NULL::VARCHAR AS \"{c}\"" for c in _PERSON_COLUMNS) + " WHERE false"
-        escaped = tmp.replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{escaped}' (FORMAT parquet, COMPRESSION zstd)")
-        os.chmod(tmp, 0o600)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        if files:
+            duck.copy_to_parquet(con, persons_sql(show_ids=show_ids, reference_date=reference_date), tmp,
+                                 {"files": files})
+        else:
+            duck.copy_to_parquet(con, "SELECT " + ", ".join(f'NULL::VARCHAR AS "{c}"' for c in _PERSON_COLUMNS)
+                                 + " WHERE false", tmp)
+        store.commit_temp(tmp, target)
     finally:
+        tmp.unlink(missing_ok=True)
         if own:
             con.close()
     return target
@@ -501,7 +499,7 @@ def history_table(source: Source, element: str, *, show_ids: bool = False,
         select.append(f"{e} AS \"{name}\"")
     ts = {c: f"try_cast(v->>'$.{c}' AS TIMESTAMPTZ)" for c in _TIMESTAMPS}
     sql = f"""
-WITH entries AS ({_entries_sql(files, elements)}),
+WITH entries AS ({_entries_sql(elements)}),
 persons AS (
   SELECT {ident} AS ident, {protected_person} AS beskyttet, {versions} AS vs
   FROM entries WHERE p IS NOT NULL
@@ -524,7 +522,7 @@ FROM versions
     con = con or connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        return _to_pandas(con.sql(sql).arrow())
+        return _to_pandas(con.sql(sql, params={"files": files}).arrow())
     finally:
         if own:
             con.close()
@@ -546,7 +544,7 @@ def relations_table(source: Source, *, show_ids: bool = False,
     ident = "coalesce(nullif(trim(oppslag_id), ''), trim(" + _current("p.identifikasjonsnummer") + ".foedselsEllerDNummer))"
     rel = _nz("r.relatertPerson")
     sql = f"""
-WITH entries AS ({_entries_sql(files, elements)}),
+WITH entries AS ({_entries_sql(elements)}),
 rels AS (SELECT {ident} AS ident, unnest(p.familierelasjon) AS r FROM entries WHERE p IS NOT NULL)
 SELECT {('ident' if show_ids else _mask_sql('ident'))} AS foedselsEllerDNummer,
        {(rel if show_ids else _mask_sql(rel))} AS relatert_person,
@@ -559,7 +557,7 @@ FROM rels WHERE r IS NOT NULL
     own = con is None
     con = con or connect()
     try:
-        return _to_pandas(con.sql(sql).arrow())
+        return _to_pandas(con.sql(sql, params={"files": files}).arrow())
     finally:
         if own:
             con.close()
@@ -583,7 +581,7 @@ def errors_table(source: Source, *, show_ids: bool = False,
             f"WHEN 'NULL' THEN NULL ELSE CAST({f} AS VARCHAR) END")
     ident = _nz("oppslag_id")
     sql = f"""
-WITH entries AS ({_entries_sql(files, elements)})
+WITH entries AS ({_entries_sql(elements)})
 SELECT {(ident if show_ids else _mask_sql(ident))} AS foedselsEllerDNummer,
        {text} AS feilmelding,
        regexp_extract(fil, '[^/\\\\]+$') AS fil
@@ -592,7 +590,7 @@ FROM entries WHERE p IS NULL
     own = con is None
     con = con or connect()
     try:
-        return _to_pandas(con.sql(sql).arrow(), categorical=())
+        return _to_pandas(con.sql(sql, params={"files": files}).arrow(), categorical=())
     finally:
         if own:
             con.close()

@@ -242,6 +242,20 @@ def test_to_parquet_writes_the_same_table_0600(mixed, tmp_path):
     assert back.kommunenummer.isna().tolist() == df.kommunenummer.isna().tolist()
 
 
+def test_paths_with_quotes_and_sql_are_only_file_names(mixed, tmp_path):
+    """File lists reach DuckDB as a query parameter: a folder named like SQL is just a folder."""
+    import shutil
+
+    odd = tmp_path / "Kari's mappe'); DROP TABLE x; --"
+    shutil.copytree(mixed, odd)
+    ref = date(2024, 6, 1)
+    expected = tables.persons_table(mixed, reference_date=ref)
+    assert tables.persons_table(odd, reference_date=ref).equals(expected)
+    assert len(tables.errors_table(odd)) == len(tables.errors_table(mixed)) > 0
+    out = tables.to_parquet(odd, odd / "ut" / "persons.parquet", reference_date=ref)
+    assert pq.read_table(out).num_rows == len(expected)
+
+
 def test_empty_source_and_missing_path(tmp_path):
     df = tables.persons_table(tmp_path)
     assert df.empty and "foedselsEllerDNummer" in df.columns
