@@ -88,11 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     n = 5_000 if args.quick else args.persons
     parts = [p.strip() for p in args.parts.split(",") if p.strip()] or None
 
-    import httpx
-
     from freg_nb import lookups
     from freg_nb.client import FregClient
     from freg_nb.config import load_settings
+    from freg_nb.net import sandbox_admin
 
     with tempfile.TemporaryDirectory(prefix="freg-nb-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -102,11 +101,15 @@ def main(argv: list[str] | None = None) -> int:
             url = env["FIKS_BASE_URL"]
             print(f"sandbox: {n} synthetic persons at {url} (own process, started in "
                   f"{time.perf_counter() - t0:.1f} s)")
-            admin = httpx.Client(base_url=url, trust_env=False, timeout=30)
-            admin.post("/_sandbox/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
+
+            def latency(ms: float) -> None:
+                sandbox_admin(url, "faults", method="POST", json={"latency_ms": ms}, timeout=30).raise_for_status()
 
             def bulk_calls() -> int:
-                return int(admin.get("/_sandbox/counters").json()["route"].get("POST v1/personer/bulkoppslag", 0))
+                counters = sandbox_admin(url, "counters", timeout=30).json()
+                return int(counters["route"].get("POST v1/personer/bulkoppslag", 0))
+
+            latency(args.latency_ms)
 
             def client(concurrency: int, data: str) -> FregClient:
                 settings = load_settings(environ={**env, "FREG_NB_DATA_DIR": str(tmp_path / data)})
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
             # the ids: every person of the sandbox, found by search (as a user would have them in a file)
             with client(args.concurrency, "ids") as fc:
-                admin.post("/_sandbox/faults", json={"latency_ms": 0})
+                latency(0)
                 ids: list[str] = []
                 for year in range(1900, 2031):
                     ids += fc.search("barnevern", foedselsaarFraOgMed=year, foedselsaarTilOgMed=year,
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k in range(3):
                     fc.bulk_lookup(args.role, ids[k * 1000:(k + 1) * 1000], parts=parts, raw=True)
                 server_s = (time.perf_counter() - t) / 3
-                admin.post("/_sandbox/faults", json={"latency_ms": args.latency_ms})
+                latency(args.latency_ms)
             ids = ids[:n]
             print(f"server time per bulk call of 1000 (no latency, one at a time): {server_s * 1000:.0f} ms "
                   f"→ the sandbox serves at most ~{1 / server_s:.1f} calls/s whatever C is")

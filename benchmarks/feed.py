@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from freg_nb import events as E  # noqa: E402
 from freg_nb import connect  # noqa: E402
+from freg_nb.net import sandbox_admin  # noqa: E402
 from freg_nb.store import DataDir  # noqa: E402
 
 # what --json writes: the measurements and the figures beside their baselines (see _report.py)
@@ -64,7 +64,7 @@ def start_server(persons: int, events: int, data: Path):
 
 
 def set_latency(url: str, ms: float) -> None:
-    httpx.post(f"{url}/_sandbox/faults", json={"latency_ms": ms}, timeout=10).raise_for_status()
+    sandbox_admin(url, "faults", method="POST", json={"latency_ms": ms}).raise_for_status()
 
 
 def ingest(env_file: Path, data: Path, role: str, conc: int, end_seq: int) -> E.FeedSync:

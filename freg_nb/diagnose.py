@@ -52,6 +52,7 @@ from .errors import (
 )
 from .codes import PART_GROUPS, expand_parts
 from .ids import check_digits
+from .net import sandbox_admin
 
 __all__ = ["Check", "Diagnosis", "SERVICES", "PROBE_PARTS", "capability_matrix", "expected_capabilities",
            "run", "sandbox_info", "scenarios", "select_scenario", "settings_for", "sandbox_environment", "cli_main"]
@@ -361,7 +362,7 @@ def sandbox_info(settings: Settings) -> dict | None:
     """The sandbox's /_sandbox/info, or None when not talking to a local sandbox."""
     try:
         url = _sandbox_url(settings)
-        r = httpx.get(f"{url}/_sandbox/info", timeout=10, trust_env=False)
+        r = sandbox_admin(url, "info")
         r.raise_for_status()
         return r.json()
     except (ConfigError, httpx.HTTPError, ValueError):
@@ -390,8 +391,7 @@ def select_scenario(name: str, settings: Settings | None = None) -> str:
     if name not in known:
         raise ConfigError([f"Ukjent treningsscenario {clean_text(name, limit=40)!r}. Velg ett av: "
                            f"{', '.join(known)}."])
-    r = httpx.post(f"{_sandbox_url(settings)}/_sandbox/scenario/{name}", timeout=10, trust_env=False)
-    r.raise_for_status()
+    sandbox_admin(_sandbox_url(settings), f"scenario/{name}", method="POST").raise_for_status()
     return known[name]
 
 

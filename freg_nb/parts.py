@@ -51,8 +51,10 @@ def _sandbox_role_parts(client: Any) -> dict[str, frozenset[str]] | None:
         return None
     import httpx
 
+    from .net import sandbox_admin
+
     try:
-        info = httpx.get(base + "/_sandbox/info", timeout=5.0, trust_env=False).json()
+        info = sandbox_admin(base, "info", timeout=5.0).json()
     except (httpx.HTTPError, ValueError):
         return None
     out = {}

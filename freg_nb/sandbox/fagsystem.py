@@ -245,15 +245,14 @@ def _untidy_rows(pop, data: pd.DataFrame, truth: list, rng, *, duplicates, empty
 def example_list(client, n: int = 500, **options) -> FagsystemList:
     """A fagsystem list from the population of the sandbox ``client`` talks to (for the notebook and
     courses): the same seed and size as the running sandbox. Only against the sandbox."""
-    import httpx
-
     from ..errors import InputError
+    from ..net import sandbox_admin
     from .settings import SandboxConfig
 
     settings = client.settings
     if getattr(settings, "env", None) != "sandbox":
         raise InputError("Eksempellister finnes bare i sandkassen. Mot Fiks test/produksjon: bruk din egen liste.")
-    info = httpx.get(str(settings.fiks_base_url).rstrip("/") + "/_sandbox/info", timeout=10.0, trust_env=False).json()
+    info = sandbox_admin(str(settings.fiks_base_url), "info").json()
     cfg = SandboxConfig()
     pop = Population(seed=cfg.seed, size=int(info["persons"]), reference_date=cfg.reference_date, untidy=cfg.untidy)
     return fagsystem_list(pop, n, **options)

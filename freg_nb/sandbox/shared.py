@@ -32,6 +32,8 @@ from typing import Any
 
 import httpx
 
+from freg_nb.net import sandbox_admin
+
 __all__ = ["SharedSandbox", "active_scenario", "get_or_start", "stop", "wanted"]
 
 STATE_NAME = "shared.json"
@@ -75,20 +77,20 @@ class SharedSandbox:
         self.credentials = load_or_create(self.data_dir).credentials
 
     def scenario(self, name: str) -> dict:
-        r = httpx.post(f"{self.url}/_sandbox/scenario/{name}", timeout=10, trust_env=False)
+        r = sandbox_admin(self.url, f"scenario/{name}", method="POST")
         if r.status_code == 404:
             raise ValueError(r.json().get("error"))
         return r.json()
 
     def set_faults(self, **kw: Any) -> dict:
-        r = httpx.post(f"{self.url}/_sandbox/faults", json=kw, timeout=10, trust_env=False)
+        r = sandbox_admin(self.url, "faults", method="POST", json=kw)
         if r.status_code == 400:
             raise ValueError(r.json().get("error"))
         return r.json()
 
     @property
     def faults(self) -> dict:
-        return httpx.get(f"{self.url}/_sandbox/faults", timeout=10, trust_env=False).json()
+        return sandbox_admin(self.url, "faults").json()
 
     def stop(self) -> None:
         stop(self.data_dir)
@@ -106,7 +108,7 @@ def _read_state(folder: Path) -> dict | None:
 
 def _info(url: str, timeout: float = 2.0) -> dict | None:
     try:
-        r = httpx.get(f"{url}/_sandbox/info", timeout=timeout, trust_env=False)
+        r = sandbox_admin(url, "info", timeout=timeout)
         return r.json() if r.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None
@@ -165,7 +167,7 @@ def active_scenario(url: str) -> str | None:
     """The name of the training scenario the sandbox at ``url`` is in (None: knobs set by hand)."""
     from freg_nb.sandbox.faults import SCENARIOS, scenario_faults
 
-    now = httpx.get(f"{url}/_sandbox/faults", timeout=10, trust_env=False).json()
+    now = sandbox_admin(url, "faults").json()
     for name in SCENARIOS:
         if scenario_faults(name).to_dict() == now:
             return name
