@@ -60,6 +60,10 @@ _LAZY = {
     **dict.fromkeys(["FeedSync", "NoTimestamps", "has_new_events", "sequence_for_date", "sync_events"], "feed"),
     **dict.fromkeys(["EVENT_TYPES", "compare_roles", "event_changes", "event_volumes", "read_events",
                      "top_event_types", "type_matrix"], "events"),
+    # the subpackages: their functions are reached through them (freg_nb.mirror.flows,
+    # freg_nb.reconcile.reconcile); the mirror's entry points are top-level too
+    **dict.fromkeys(["mirror", "build_mirror", "update_mirror", "open_mirror", "list_mirrors", "Mirror"], "mirror"),
+    **dict.fromkeys(["reconcile", "ReconcileResult"], "reconcile"),
 }
 __all__ += list(_LAZY)
 
