@@ -41,15 +41,17 @@ sys.path.insert(0, str(HERE))
 
 from _report import machine  # noqa: E402
 
-# id → (script, arguments in full mode, arguments in quick mode)
-BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
+# id → (script, arguments in full mode, arguments in quick mode; None: full mode only)
+BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None]] = {
     "P1": ("persons_table.py", [], ["--quick"]),
     "P2": ("bulk_lookups.py", [], ["--quick"]),
     "P3": ("feed.py", [], ["--quick"]),
     "P4": ("notebooks.py", [], ["--quick"]),
     "P5": ("sandbox_start.py", ["--repeat", "3"], ["--persons", "100000", "--events", "200000"]),
     "P6": ("mirror.py", ["--only", "p6"], ["--quick", "--only", "p6"]),
-    "P7": ("mirror.py", ["--only", "p7"], ["--quick", "--only", "p7"]),
+    # P7 full mode only: with the LP-audited suppression over grunnkrets × one-year age its quick
+    # size takes minutes (issue 17 stays open for it)
+    "P7": ("mirror.py", ["--only", "p7"], None),
     "P8": ("reconcile.py", [], ["--quick"]),
 }
 LONGEST_FIRST = ["P4", "P2", "P3", "P6", "P1", "P8", "P7", "P5"]  # so two lanes in quick mode end at about the same time
@@ -141,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", "-v", action="store_true", help="print each script's own output")
     a = ap.parse_args(argv)
     keys = [k.strip().upper() for k in a.only.split(",")] if a.only else list(BENCHMARKS)
+    if a.quick:
+        keys = [k for k in keys if BENCHMARKS[k][2] is not None]
     unknown = [k for k in keys if k not in BENCHMARKS]
     if unknown:
         ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")

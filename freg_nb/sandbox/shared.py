@@ -125,12 +125,13 @@ def _healthy(folder: Path) -> tuple[dict, dict] | None:
 def get_or_start(data_dir: Path, *, timeout: float = 120.0) -> SharedSandbox:
     """The user's shared sandbox: found through the state file and checked, or started now."""
     folder = _folder(Path(data_dir))
-    with open(folder / "shared.lock", "w") as lock:  # two kernels starting at once start one sandbox
+    lock_fd = os.open(folder / "shared.lock", os.O_WRONLY | os.O_CREAT, 0o600)  # private files are 0600
+    with os.fdopen(lock_fd, "w") as lock:  # two kernels starting at once start one sandbox
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = _healthy(folder)
         if found is None:
             (folder / STATE_NAME).unlink(missing_ok=True)
-            log = open(folder / "shared.log", "ab")
+            log = os.fdopen(os.open(folder / "shared.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
             subprocess.Popen([sys.executable, "-m", "freg_nb.sandbox.shared", "serve", "--data-dir", str(data_dir)],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                              close_fds=True)
