@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 import orjson
 import pandas as pd
 
-from freg_nb import duck
+from freg_nb import bulkshapes, duck
 from freg_nb._compat import keywords_after_client
 from freg_nb.codes import HENDELSETYPER
 from freg_nb.errors import AccessDenied, InputError
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from freg_nb.client import FregClient
 
 __all__ = [
-    "EVENT_COLUMNS", "EVENT_TYPES", "FeedSync", "NoTimestamps", "StoredEvents", "compare_roles", "event_changes",
+    "EVENT_COLUMNS", "EVENT_TYPES", "FeedSync", "MissingDocuments", "NoTimestamps", "StoredEvents", "compare_roles", "event_changes",
     "event_files", "event_volumes", "has_new_events", "read_events", "sequence_for_date", "sync_events",
     "top_event_types", "type_matrix",
 ]
@@ -56,6 +57,16 @@ __all__ = [
 log = logging.getLogger("freg_nb")
 
 EVENT_TYPES = HENDELSETYPER  # the official hendelsetype values; for pickers, not for checking
+
+
+class MissingDocuments(UserWarning):
+    """``event_changes``: Freg answered without some of the sampled event documents (they are not counted;
+    their ids are in the result's ``attrs["mangler"]``)."""
+
+    def __init__(self, missing: int, asked: int):
+        super().__init__(f"Freg svarte ikke med {missing} av de {asked} hendelsesdokumentene i utvalget; de er ikke "
+                         "talt med (kolonnen «sample» teller bare dokumentene som kom). Id-ene står i "
+                         "resultatets attrs['mangler'].")
 
 
 class StoredEvents(Protocol):
@@ -463,6 +474,8 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     korrigere, annullere, korrigereHistorisk, … — a document with several changes counts once for
     each kind it has). Small cells are hidden (``:``, with secondary suppression) unless
     ``suppress=False``. The column ``sample`` is the number of sampled documents of the type.
+    Documents Freg leaves out of its answer are not counted: a ``MissingDocuments`` warning says how
+    many, and their ids are in ``result.attrs["mangler"]``.
 
     Read the events first (``read_events``). The same ``seed`` picks the same sample.
 
@@ -490,12 +503,19 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
 
     def fetch(args):
         i, chunk = args
-        body = client.bulk_events(role, chunk, raw=True)
-        return store.write_bytes(run.relative_to(store.path) / f"bulk-{i:05d}.json", body)
+        # parsed: one entry per asked id from either answer shape (a lone document, a list, the wrapper)
+        entries = client.bulk_events(role, chunk)["oppslag"]
+        docs = [e[bulkshapes.EVENT] for e in entries if bulkshapes.EVENT in e]
+        missing = [str(e["dokumentidentifikator"]) for e in entries if bulkshapes.EVENT not in e]
+        return store.write_bytes(run.relative_to(store.path) / f"bulk-{i:05d}.json", orjson.dumps(docs)), missing
 
-    paths = client.map(fetch, list(enumerate(chunks)), desc="hendelsesdokumenter", progress=False)
+    fetched = client.map(fetch, list(enumerate(chunks)), desc="hendelsesdokumenter", progress=False)
+    paths = [p for p, _ in fetched]
+    missing = [m for _, ms in fetched for m in ms]
     privacy.audit(store, "hendelser-bulkoppslag", role=name, n_persons=len(ids),
                   purpose="hendelser: hva slags endring (utvalg)")
+    if missing:
+        warnings.warn(MissingDocuments(len(missing), len(ids)), stacklevel=2)
     con = duck.connect(temp_dir=store.subdir("tmp/duckdb"))
     files = {"files": [Path(p).as_posix() for p in paths]}
     try:
@@ -541,8 +561,9 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     wide = wide.sort_values("sample", ascending=False)
     wide.columns.name = None
     if not suppress:
-        return privacy.unsuppressed_table(wide, purpose="hendelser: hva slags endring (uskjult, ikke for publisering)",
+        wide = privacy.unsuppressed_table(wide, purpose="hendelser: hva slags endring (uskjult, ikke for publisering)",
                                           store=store, role=name)
-    if len(wide):
+    elif len(wide):
         wide = privacy.suppress(wide, list(wide.columns), threshold=threshold, within_row={"sample": order}).table
+    wide.attrs["mangler"] = missing
     return wide

@@ -470,3 +470,49 @@ def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
         if sandbox is not None:
             sandbox.set_faults(latency_ms=0)
         context.close()
+
+
+def _english(text: str) -> list[str]:
+    """English words an analyst must not meet in a form (everything they read is bokmål)."""
+    import re
+
+    return sorted(set(re.findall(r"(?i)\b(?:the|and|of|rows?|entries|showing|search|error|not|found|with|"
+                                 r"previous|next|loading)\b", text)))
+
+
+def test_avstemming_and_befolkning_forms_used_once(lab, browser):
+    """05: «Avstem» with the sandbox's example list (the notebook's parameters) shows the summary, the
+    counts, the chart, the avviksliste and the downloads; 04: «Oppdater og vis befolkningen» shows the
+    pyramid, the accounts and the table per area. No traceback, no English."""
+    url, _work = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    try:
+        page = context.new_page()
+        _run_all(page, url, "05_avstemming.ipynb")
+        state, text = _press_and_wait(page, "Avstem")
+        _shot(page, "form-05")
+        assert state == "done" and "❌" not in text and "Traceback" not in text, text[:800]
+        _button, panel = _panel(page, "Avstem")
+        assert "rader" in text and "Avviksliste" in text, text[:800]
+        assert panel.locator("img").count() >= 1  # the bar chart of the categories
+        assert panel.locator("a[download$='.xlsx']").count() == 1 and panel.locator("a[download$='.csv']").count() == 1
+        assert not _english(text), (_english(text), text[:800])
+        panel.locator(".dt-container, .dataTables_wrapper").last.evaluate("el => el.scrollIntoView({block: 'start'})")
+        _shot(page, "form-05-avviksliste")
+        page.close()
+
+        page = context.new_page()
+        _run_all(page, url, "04_befolkning.ipynb")
+        state, text = _press_and_wait(page, "Oppdater og vis befolkningen")
+        _shot(page, "form-04")
+        assert state == "done" and "❌" not in text and "Traceback" not in text, text[:800]
+        _button, panel = _panel(page, "Oppdater og vis befolkningen")
+        assert panel.locator("img").count() >= 2, text[:800]  # the pyramid and the waterfall
+        assert not _english(text), (_english(text), text[:800])
+        panel.locator("img").nth(1).evaluate("el => el.scrollIntoView({block: 'start'})")
+        _shot(page, "form-04-regnskap")
+        panel.locator(".dt-container, .dataTables_wrapper").last.evaluate("el => el.scrollIntoView({block: 'start'})")
+        _shot(page, "form-04-tabell")
+    finally:
+        context.close()

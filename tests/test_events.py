@@ -356,6 +356,33 @@ def test_event_changes_counts_kinds_of_change_and_suppresses(client, truth):
         E.event_changes(client, role="skole")
 
 
+@pytest.mark.parametrize("shape", ["spec", "wrapper"])
+def test_event_changes_reads_either_bulk_shape_and_reports_missing_documents(sandbox_factory, tmp_path,
+                                                                             monkeypatch, shape):
+    """1001 stored events med hjemmel, all sampled: one bulk call of 1000 ids and one of a lone id (the spec's
+    shape answers a single document, not a list); documents the sandbox leaves out are reported, not counted."""
+    from collections import Counter
+
+    sb = sandbox_factory(seed=5, persons=300, events=1_001, untidy=0.0, bulk_events_shape=shape)
+    c = make_client(sb, tmp_path / "data")
+    try:
+        E.sync_events(c, role="analyse")
+        every = E.event_changes(c, role="analyse", sample=5_000, suppress=False)
+        truth = Counter(sb.feed.type_of(s) for s in range(1, 1_002))
+        assert every["sample"].to_dict() == dict(truth) and int(every["sample"].sum()) == 1_001
+        assert every.attrs["mangler"] == []
+        hidden = {sb.feed.event_id(s): s for s in (7, 500, 1_001)}
+        known = sb.feed.event_document
+        monkeypatch.setattr(sb.feed, "event_document", lambda i: None if i in hidden else known(i))
+        with pytest.warns(E.MissingDocuments, match="ikke med 3 av de 1001 hendelsesdokumentene"):
+            part = E.event_changes(c, role="analyse", sample=5_000, suppress=False)
+        assert sorted(part.attrs["mangler"]) == sorted(hidden)
+        truth.subtract(sb.feed.type_of(s) for s in hidden.values())
+        assert part["sample"].to_dict() == {t: n for t, n in truth.items() if n}
+    finally:
+        c.close()
+
+
 # ---- bad input before any request -----------------------------------------------------------
 @pytest.mark.parametrize("kw,match", [
     (dict(start="2024-03-10", end="2024-03-01"), "before start"),

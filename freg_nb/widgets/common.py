@@ -27,7 +27,7 @@ _CSS = ("<style>.freg-nb-out{max-width:100%;overflow-x:auto}.freg-nb-msg{white-s
         ".freg-nb-msg td{padding:0 .8em 0 0;vertical-align:top}</style>")
 
 # DataTables' texts in bokmål (itables shows English by default)
-_TABLE_LANGUAGE = {
+TABLE_LANGUAGE = {
     "search": "Søk:", "lengthMenu": "Vis _MENU_ rader", "info": "Rad _START_–_END_ av _TOTAL_",
     "infoEmpty": "Ingen rader", "infoFiltered": "(av _MAX_ i alt)", "zeroRecords": "Ingen treff",
     "emptyTable": "Tabellen er tom", "thousands": "\u00a0", "decimal": ",", "entries": {"_": "rader", "1": "rad"},
@@ -58,7 +58,7 @@ def table(df: pd.DataFrame, *, page_length: int = 10) -> w.Widget:
 
     shown = for_display(df)
     return ITable(shown.reset_index(drop=not bool(shown.index.name)), pageLength=page_length,
-                  lengthMenu=[10, 25, 100], scrollX=True, maxBytes=0, language=_TABLE_LANGUAGE,
+                  lengthMenu=[10, 25, 100], scrollX=True, maxBytes=0, language=TABLE_LANGUAGE,
                   classes="display compact nowrap")
 
 

@@ -14,11 +14,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Sequence
 
+import html
+
 import ipywidgets as w
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import HTML
 
+from freg_nb import cancel
 from freg_nb import mirror as speil
+from freg_nb.display import excel_csv, number
 from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
 
 __all__ = ["PopulationForm", "population_form", "download_link"]
@@ -47,7 +51,6 @@ class PopulationForm(w.VBox):
         self.client = client
         self.mirror = None
         self.result = None
-        self._stop = False
         self.rolle = role_dropdown(client.settings.roles, rolle)
         self.kommuner = w.Text(value=", ".join(kommuner), description="Kommunenummer", style=STYLE, layout=WIDE,
                                placeholder="f.eks. 0301, 4601")
@@ -58,13 +61,10 @@ class PopulationForm(w.VBox):
         self.inndeling = w.ToggleButtons(options=list(INNDELINGER),
                                          value=inndeling if inndeling in INNDELINGER else "grunnkrets",
                                          description="Inndeling", style=STYLE)
-        self.stopp = w.Button(description="Stopp", icon="stop", button_style="warning")
-        self.stopp.on_click(lambda _b: setattr(self, "_stop", True))
-        self.panel = RunPanel(self.run, label="Oppdater og vis befolkningen", icon="users")
+        self.panel = RunPanel(self.run, label="Oppdater og vis befolkningen", icon="users", client=client)
         super().__init__([
             w.HTML("<b>Befolkningsspeil</b> — bygges første gang, oppdateres fra hendelsesloggen etterpå"),
-            self.rolle, self.kommuner, self.navn, w.HBox([self.fra, self.til]), self.inndeling,
-            w.HBox([self.panel, self.stopp]),
+            self.rolle, self.kommuner, self.navn, w.HBox([self.fra, self.til]), self.inndeling, self.panel,
         ])
 
     def kwargs(self) -> dict[str, Any]:
@@ -79,43 +79,55 @@ class PopulationForm(w.VBox):
         }
 
     def run(self):
-        """Build/open and update the mirror, show pyramid and waterfall; returns the accounts table."""
+        """Build/open and update the mirror (in the panel's worker thread; its Stopp stops between two
+        batches or feed pages), show pyramid and waterfall; returns the accounts table per area."""
         from freg_nb.plots.population import waterfall
         from freg_nb.plots.extracts import age_pyramid
 
         p = self.kwargs()
-        self._stop = False
+        show = self.panel.show
         m = speil.build_mirror(self.client, role=p["rolle"], kommuner=p["kommuner"], name=p["navn_paa_speilet"],
-                               cancel=lambda: self._stop)
+                               progress=False, cancel=_stopped)
         if m.state.get("status") != "klar":
-            print("Stoppet mens speilet ble bygget; trykk på knappen igjen for å fortsette.")
-            return None
-        r = speil.update_mirror(m, cancel=lambda: self._stop)
+            raise cancel.Cancelled()  # stopped while building: the panel says to press again to continue
+        r = speil.update_mirror(m, progress=False, cancel=_stopped)
         if r.stoppet:
-            print(f"Stoppet ved sekvensnummer {r.til}; neste kjøring fortsetter derfra.")
+            raise cancel.Cancelled()
         self.mirror = m
+        show(HTML(f"<p>Speilet «{html.escape(m.name)}» er oppdatert til sekvensnummer {r.til}: "
+                  f"{number(r.hendelser)} nye hendelser, {number(r.dokumenter)} dokumenter hentet.</p>"))
         til = p["til_dato"] or speil.questions.feed_day(m)
         fra = p["fra_dato"] or speil.questions.a_year_before(til, m)
-        display(age_pyramid(speil.pyramid_table(m, at=til), title=f"Bosatte {til}"))
+        show(age_pyramid(speil.pyramid_table(m, at=til), title=f"Bosatte {til}"))
         if fra >= til:
-            print(f"Speilet kjenner bare befolkningen fra {fra}; velg en senere til-dato for å se endringene.")
+            show(HTML(f"<p>Speilet kjenner bare befolkningen fra {fra}; velg en senere til-dato for å se "
+                      "endringene.</p>"))
             plt.close("all")
             return None
         total = speil.flows(m, fra, til)
-        display(waterfall(total.iloc[0], title=f"Befolkningsregnskap {fra} – {til}"))
+        show(waterfall(total.iloc[0], title=f"Befolkningsregnskap {fra} – {til}"))
         plt.close("all")
         self.result = speil.flows(m, fra, til, by=INNDELINGER[p["inndeling"]])
         return self.result
 
 
+def _stopped() -> bool:
+    """The mirror's ``cancel`` question: has the running form's Stopp (or Kernel → Interrupt) been pressed?"""
+    try:
+        cancel.check()
+    except cancel.Cancelled:
+        return True
+    return False
+
+
 def download_link(table, filename: str, *, label: str | None = None) -> w.HTML:
-    """A link that downloads ``table`` (an already suppressed table of counts) as CSV from the browser.
+    """A link that downloads ``table`` (an already suppressed table of counts) as CSV for Norwegian Excel
+    (``;``, UTF-8 with BOM: ``display.excel_csv``) from the browser.
 
     The file is embedded in the link (base64), so it works wherever the notebook's server runs."""
     import base64
-    import html
 
-    data = base64.b64encode(table.to_csv(index=False).encode("utf-8")).decode("ascii")
+    data = base64.b64encode(excel_csv(table)).decode("ascii")
     name = html.escape(filename)
     return w.HTML(f'<a download="{name}" href="data:text/csv;base64,{data}">⬇ {html.escape(label or name)}</a>')
 

@@ -13,12 +13,12 @@ from typing import Any, Sequence
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 from freg_nb._compat import renamed
 from freg_nb.errors import InputError
 from freg_nb.reconcile import ReconcileResult, reconcile
-from freg_nb.widgets.common import STYLE, WIDE, RunPanel, role_dropdown
+from freg_nb.widgets.common import STYLE, TABLE_LANGUAGE, WIDE, RunPanel, role_dropdown
 
 __all__ = ["ReconcileForm", "category_chart", "download_links", "interactive_table"]
 
@@ -43,12 +43,12 @@ def category_chart(result: ReconcileResult):
 
 
 def interactive_table(df: pd.DataFrame, *, max_rows: int = 20_000):
-    """The table as an interactive, searchable and sortable view (itables, works offline)."""
+    """The table as an interactive, searchable and sortable view (itables, works offline; texts in bokmål)."""
     from itables import to_html_datatable
 
     shown = df.head(max_rows).astype(object).where(df.head(max_rows).notna(), "")
     return HTML(to_html_datatable(shown, connected=False, lengthMenu=[10, 25, 100], pageLength=25,
-                                  classes="display compact"))
+                                  language=TABLE_LANGUAGE, classes="display compact"))
 
 
 def download_links(result: ReconcileResult, *, name: str = "avviksliste") -> HTML:
@@ -59,18 +59,6 @@ def download_links(result: ReconcileResult, *, name: str = "avviksliste") -> HTM
         data = base64.b64encode(result.export_bytes(fmt)).decode("ascii")
         links.append(f'<a download="{html.escape(name)}.{fmt}" href="data:{_MIME[fmt]};base64,{data}">{label}</a>')
     return HTML(" &nbsp;·&nbsp; ".join(links))
-
-
-def show_result(result: ReconcileResult) -> None:
-    """Everything after a run: summary, counts and chart, the deviations, downloads."""
-    display(HTML(f"<b>{html.escape(result.summary())}</b>"))
-    for note in result.notes:
-        display(HTML(f"<small>ℹ️ {html.escape(note)}</small>"))
-    display(result.counts(), category_chart(result))
-    rows = result.rows
-    display(HTML("<b>Avviksliste</b> (rader som ikke er uendret)"),
-            interactive_table(rows[rows["kategori"] != "uendret"]))
-    display(download_links(result))
 
 
 class ReconcileForm(w.VBox):
@@ -95,7 +83,7 @@ class ReconcileForm(w.VBox):
                                  indent=False)
         self.formaal = w.Text(value=formaal or "", placeholder="hvorfor (skrives i revisjonsloggen)",
                               description="Formål", style=STYLE, layout=WIDE)
-        self.panel = RunPanel(self.run, label="Avstem", icon="balance-scale")
+        self.panel = RunPanel(self.run, label="Avstem", icon="balance-scale", client=client, show_result=False)
         super().__init__([w.HTML("<b>Avstemming mot Folkeregisteret</b>"), self.rolle, w.HBox([self.fil]), self.sti,
                           self.kommune, self.felt, self.vis_id, self.formaal, self.panel])
 
@@ -118,8 +106,19 @@ class ReconcileForm(w.VBox):
         return kw
 
     def run(self) -> None:
-        self.result = reconcile(self.client, progress=True, **self.kwargs())
-        show_result(self.result)
+        """Reconcile (in the panel's worker thread; the status line counts the calls), then show the
+        summary, the counts and chart, the avviksliste and the downloads in the panel."""
+        self.result = result = reconcile(self.client, progress=False, **self.kwargs())
+        show = self.panel.show
+        show(HTML(f"<b>{html.escape(result.summary())}</b>"))
+        for note in result.notes:
+            show(HTML(f"<small>ℹ️ {html.escape(note)}</small>"))
+        show(result.counts())
+        show(category_chart(result))
+        rows = result.rows
+        show(HTML("<b>Avviksliste</b> (rader som ikke er uendret)"))
+        show(rows[rows["kategori"] != "uendret"])
+        show(download_links(result))
 
 
 def __getattr__(name: str):
