@@ -128,7 +128,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "lang.unknown": ("Ukjent språk {lang!r}: velg «nb» eller «en».", "Unknown language {lang!r}: use 'nb' or 'en'."),
     # --- identifiers (freg_nb.ids)
     "ids.not_string": ("er ikke en tekst med sifre", "not a string of digits"),
-    "ids.length": ("må ha nøyaktig 11 sifre, har {n} tegn", "must be exactly 11 digits (got {n} characters)"),
+    "ids.length": ("har {n} sifre, men et fødselsnummer har nøyaktig 11 sifre – sjekk at hele nummeret er med",
+                   "must be exactly 11 digits (got {n}) — check that the whole number is there"),
+    "ids.not_digits": ("inneholder tegn som ikke er sifre – et fødselsnummer er 11 sifre uten bokstaver, "
+                       "mellomrom eller bindestrek; skriv det av på nytt",
+                       "contains characters that are not digits — a fødselsnummer is 11 digits without letters, "
+                       "spaces or hyphens; type it again"),
+    "ids.empty": ("er tomt – skriv inn 11 sifre", "is empty — type 11 digits"),
+    "ids.ten_digits": ("har 10 sifre; heller ikke med en ledende null foran (som Excel kan ha fjernet) er det et "
+                       "gyldig nummer ({reason}) – sjekk nummeret i kilden",
+                       "has 10 digits; not valid with a leading zero either ({reason}) — check the number "
+                       "at its source"),
     "ids.k1": ("første kontrollsiffer (k1) stemmer ikke – sjekk at nummeret er skrevet av riktig",
                "first check digit (k1) is wrong"),
     "ids.k2": ("andre kontrollsiffer (k2) stemmer ikke – sjekk at nummeret er skrevet av riktig",
