@@ -31,6 +31,7 @@ from .search_criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .codes import PART_NAMES
+from .messages import msg
 from .progress import Progress
 from .config import Settings, is_uuid, new_request_id, transport_problems
 from .store import DataDir
@@ -219,9 +220,8 @@ class FregClient:
             return self.settings.roles[role], role
         if is_uuid(role):
             return role.lower(), self.settings.role_name_for(role) or f"role-{role[:8].lower()}"
-        known = ", ".join(sorted(self.settings.roles)) or "(none configured)"
-        raise InputError(f"Unknown role {clean_text(role, limit=40)!r}: use a role name from FIKS_ROLLER "
-                         f"({known}) or a role id (UUID).")
+        known = ", ".join(sorted(self.settings.roles)) or msg("client.no_roles")
+        raise InputError(msg("client.unknown_role", role=clean_text(role, limit=40), known=known))
 
     @staticmethod
     def _ident(ident: object) -> str:

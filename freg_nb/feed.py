@@ -51,6 +51,7 @@ from freg_nb import duck
 from freg_nb.progress import Progress
 from freg_nb._compat import keywords_after_client
 from freg_nb.errors import FregNbError, InputError
+from freg_nb.messages import field, msg
 from freg_nb.store import DataDir
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def to_date(value: Any, what: str) -> date | None:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise InputError(f"{what}: {value!r} is not a date. Write it as YYYY-MM-DD, e.g. 2024-03-04.")
+    raise InputError(msg("events.not_date", field=field(what), value=value))
 
 
 def _day_start_utc(d: date) -> pd.Timestamp:
@@ -110,9 +111,9 @@ def seq_arg(value: Any, what: str) -> int | None:
     try:
         v = int(value)
     except (TypeError, ValueError):
-        raise InputError(f"{what}: {value!r} is not a sequence number (a whole number ≥ 1).") from None
+        raise InputError(msg("events.not_seq", field=field(what), value=value)) from None
     if v < 0 or (isinstance(value, float) and value != v):
-        raise InputError(f"{what}: {value!r} is not a sequence number (a whole number ≥ 1).")
+        raise InputError(msg("events.not_seq", field=field(what), value=value))
     return v
 
 
@@ -123,7 +124,7 @@ def roles_arg(client, roles: str | Sequence[str] | None) -> list[str]:
         roles = [roles]
     roles = [r for r in roles]
     if not roles:
-        raise InputError("No roles chosen. Pick at least one of: " + ", ".join(client.settings.roles))
+        raise InputError(msg("events.no_role_of", roles=", ".join(client.settings.roles)))
     for r in roles:
         client.resolve_role(r)  # raises InputError naming the known roles
     return roles

@@ -30,6 +30,7 @@ protected addresses (fortrolig / strengt fortrolig) are blanked and the person f
 """
 from __future__ import annotations
 
+import difflib
 import re
 import time
 from dataclasses import dataclass, field
@@ -43,8 +44,10 @@ from . import privacy
 from ._connect import resolve_client
 from .audit import require_purpose
 from .bulk import BULK_SIZE, DONE_FILE, answer_files, fetch_bulk, prepare_run, run_key
+from .codes import ELEMENTS
 from .errors import AccessDenied, BadRequest, InputError, NotFound, clean_text
 from .ids_input import invalid_message, read_ids, validate_input
+from .messages import msg
 from .parts import check_parts, explain_denied
 from .search_criteria import search_criteria, unique_criteria
 from .store import DataDir
@@ -104,7 +107,11 @@ class LookupResult:
         from . import tables
 
         if not isinstance(element, str) or not element.strip():
-            raise InputError("Name the element to show the history of, e.g. 'bostedsadresse' or 'navn'.")
+            raise InputError(msg("history.no_element"))
+        if element.strip() not in ELEMENTS:
+            close = difflib.get_close_matches(element.strip(), ELEMENTS, n=3, cutoff=0.6)
+            raise InputError(msg("history.unknown", element=clean_text(element, limit=60),
+                                 close=msg("history.close", names=", ".join(close)) if close else ""))
         df = tables.history_table(self._paths(), element.strip(), show_ids=True)
         df = _filter_person(df, self._ident_of(person)) if person is not None else df
         if element.strip() in ("bostedsadresse", "oppholdsadresse", "postadresse", "deltBosted"):
@@ -382,8 +389,8 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     client = resolve_client(client)
     require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
+    _check_kommune(criteria)
     criteria = search_criteria(criteria)  # names, dates (YYYYMMDD), year ranges, maksTreff — before any request
-    _check_criteria(criteria)
     part_list = check_parts(client, role, parts, history) if fetch else None
     try:
         body = client.search(role, raw=True, **criteria)
@@ -418,20 +425,15 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
                         _row_ids=list(hits))
 
 
-def _check_criteria(criteria: Mapping[str, Any]) -> None:
+def _check_kommune(criteria: Mapping[str, Any]) -> None:
+    """The same kommune rule as extracts (``kommuner.problem``), on the criteria as given (so a number
+    marked ``historisk(...)`` keeps its mark)."""
     from . import kommuner
 
-    problems = []
     k = criteria.get("kommunenummer")
-    if k is not None and not kommuner.is_current(str(k)):
-        problems.append(f"kommunenummer {clean_text(k, limit=10)!r} is not a current municipality number "
-                        "(4 digits, e.g. '0301' for Oslo)")
-    for key in ("foedselsaarFraOgMed", "foedselsaarTilOgMed"):
-        v = criteria.get(key)
-        if v is not None and not re.fullmatch(r"\d{4}", str(v)):
-            problems.append(f"{key} must be a year (4 digits), got {clean_text(v, limit=10)!r}")
-    if problems:
-        raise InputError("Fix the search criteria: " + "; ".join(problems) + ". Nothing was sent.")
+    problem = None if k is None or (isinstance(k, str) and not k.strip()) else kommuner.problem(k, "kommunenummer")
+    if problem:
+        raise InputError(problem)
 
 
 def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = None, history: bool = False,

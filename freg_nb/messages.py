@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["CATALOGUE", "CODES", "COLUMNS", "LABELS", "code_label", "column", "label", "language", "msg",
+__all__ = ["CATALOGUE", "CODES", "COLUMNS", "LABELS", "code_label", "column", "field", "label", "language", "msg",
            "set_language"]
 
 _language: str | None = None
@@ -66,6 +66,13 @@ LABELS: dict[str, str] = {
 def label(name: str) -> str:
     """The label the user sees for a criterion or parameter (the name itself when unknown)."""
     return LABELS.get(name, name)
+
+
+def field(name: str) -> str:
+    """A criterion or parameter as messages name it: the form's label with the notebook/API name
+    beside it (``Født fra og med år (foedselsaarFraOgMed)``), so form and notebook users both find it."""
+    shown = label(name)
+    return shown if shown == name else f"{shown} ({name})"
 
 
 # Column names as shown in tables (exports keep the original names).
@@ -146,6 +153,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ids.month": ("månedsdelen er ikke en måned (syntetiske numre legger til 80)",
                   "month part is not a month (synthetic numbers add 80)"),
     "ids.date": ("datodelen er ikke en gyldig dato", "date part is not a real date"),
+    # --- municipalities (freg_nb.kommuner), the same rule for search and extracts
+    "kommune.format": ("«{field}» må være et kommunenummer med fire sifre som tekst, f.eks. «0301» for Oslo "
+                       "(fikk {value!r}){hint}.",
+                       "«{field}» must be a four-digit kommunenummer as text, e.g. '0301' for Oslo "
+                       "(got {value!r}){hint}."),
+    "kommune.leading_zero": (" – med ledende null: «{padded}»", " — with leading zeros: '{padded}'"),
+    "kommune.unknown": ("«{field}» {value} er ikke nummeret til en kommune i dag, så ingen ville bli funnet.{close} "
+                        "Se listen med freg_nb.kommuner(). Mener du et tidligere kommunenummer, skriv "
+                        "historisk(\"{value}\") (fra freg_nb.kommuner).",
+                        "«{field}» {value} is not a current municipality's number, so no one would be found.{close} "
+                        "See the list with freg_nb.kommuner(). For a former municipality's number, write "
+                        "historisk(\"{value}\") (from freg_nb.kommuner)."),
+    "kommune.close": (" Mente du {hints}?", " Did you mean {hints}?"),
     # --- settings and HTTP errors (freg_nb.errors)
     "err.config_head": ("{n} feil i innstillingene for freg-nb (miljøvariabler / .env) – rett dem og prøv igjen:",
                         "{n} problem(s) with the freg-nb settings (environment / .env):"),
@@ -242,6 +262,80 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "«{field}» is {value}, which is in the future."),
     "extract.year_order": ("«{first}» er etter «{last}». Bytt om eller rett ett av årstallene.",
                            "«{first}» is after «{last}». Swap or fix one of the years."),
+    "criteria.head": ("{n} feil i kriteriene for uttrekket – rett dem og prøv igjen (ingenting er sendt):",
+                      "{n} problem(s) with the extract criteria — fix them and try again (nothing was sent):"),
+    "criteria.twice": ("«{field}» er oppgitt to ganger (også som det gamle navnet {old}). Fjern {old}=….",
+                       "«{field}» is given twice (also as the old name {old}). Drop {old}=…."),
+    "criteria.year_early": ("«{field}» er {value}, før {earliest}: Folkeregisteret har ingen født eller død da. "
+                            "Velg et senere år.",
+                            "«{field}» is {value}, before {earliest}: Freg has no one born or dead then. Choose a later year."),
+    "criteria.status_required": ("«{field}» må ha minst én verdi: velg en eller flere av {choices}.",
+                                 "«{field}» needs at least one value: choose one or more of {choices}."),
+    "criteria.status_bad": ("«{field}»: {value!r} kan ikke brukes i et uttrekk. Velg blant {choices}.",
+                            "«{field}»: {value!r} cannot be used in an extract. Choose from {choices}."),
+    "criteria.both_kommuner": ("Oppgi enten «{bosted}» (der folk bor) eller «{opphold}» (der folk oppholder seg), "
+                               "ikke begge: Folkeregisteret tar bare ett av dem. Tøm det ene feltet.",
+                               "Give either «{bosted}» (where people live) or «{opphold}» (where people stay), "
+                               "not both: Freg takes one of them. Clear one."),
+    "criteria.death_before_birth": ("«{death}» ({d}) er før «{birth}» ({b}): ingen kan dø før de er født. "
+                                    "Rett ett av årstallene.",
+                                    "«{death}» ({d}) is before «{birth}» ({b}): no one dies before being born. "
+                                    "Fix one of the years."),
+    "criteria.kjoenn": ("«{field}» kan være «kvinne» eller «mann», ikke {value!r}. La feltet stå tomt for begge.",
+                        "«{field}» can be 'kvinne' or 'mann', not {value!r}. Leave it empty for both."),
+    "criteria.nor_hint": (" (Norge er «NOR», ikke «NO»)", " (Norway is 'NOR', not 'NO')"),
+    "criteria.country_format": ("«{field}» må være en landkode med tre bokstaver (ISO 3166-1 alpha-3), f.eks. "
+                                "«NOR», «SWE», «POL»{hint}; fikk {value!r}. Skriv landkoden.",
+                                "«{field}» must be a three-letter country code (ISO 3166-1 alpha-3) such as "
+                                "'NOR', 'SWE', 'POL'{hint}; got {value!r}."),
+    "criteria.country_unknown": ("«{field}»: {value!r} er ikke en landkode i ISO 3166-1 alpha-3. Sjekk koden, "
+                                 "f.eks. «NOR», «SWE», «POL».",
+                                 "«{field}»: {value!r} is not an ISO 3166-1 alpha-3 country code. Check it."),
+    "criteria.sivilstand": ("«{field}»: {value!r} er ikke en sivilstand i Folkeregisteret. Velg blant {choices}.",
+                            "«{field}»: {value!r} is not a sivilstand in Freg. Choose from {choices}."),
+    "criteria.death_not_dead": ("Dødsår er oppgitt, men «{status}» har ikke med «doed», så ingen ville passe. "
+                                "Legg til «doed» i «{status}» eller fjern dødsårene.",
+                                "Death years are given but «{status}» lacks 'doed', so no one would match. "
+                                "Add 'doed' or drop the death years."),
+    "history.no_element": ("Skriv hvilken opplysning du vil se historikken til, f.eks. «bostedsadresse» eller «navn».",
+                           "Name the element to show the history of, e.g. 'bostedsadresse' or 'navn'."),
+    "history.unknown": ("{element!r} er ikke en opplysning i Folkeregisteret, så det finnes ingen historikk for den."
+                        "{close} Skriv navnet slik Folkeregisteret staver det (se freg_nb.codes.ELEMENTS).",
+                        "{element!r} is not an element of Freg, so it has no history.{close} Spell it as Freg "
+                        "does (see freg_nb.codes.ELEMENTS)."),
+    "history.close": (" Mente du {names}?", " Did you mean {names}?"),
+    "events.not_date": ("«{field}»: {value!r} er ikke en dato. Skriv den som ÅÅÅÅ-MM-DD, f.eks. 2024-03-04.",
+                        "«{field}»: {value!r} is not a date. Write it as YYYY-MM-DD, e.g. 2024-03-04."),
+    "events.not_seq": ("«{field}»: {value!r} er ikke et sekvensnummer. Oppgi et helt tall fra 1 og oppover.",
+                       "«{field}»: {value!r} is not a sequence number. Give a whole number ≥ 1."),
+    "events.no_role_of": ("Ingen rolle er valgt. Velg minst én av: {roles}.",
+                          "No role chosen. Choose at least one of: {roles}."),
+    "events.freq": ("Ukjent periode {value!r}. Velg «dag», «uke» eller «måned» (day/week/month).",
+                    "Unknown period {value!r}. Choose day, week or month (dag/uke/måned)."),
+    "events.dates_or_seq": ("Oppgi enten datoer (start/end) eller sekvensnumre (start_seq/end_seq), ikke begge. "
+                            "Fjern det ene paret.",
+                            "Give either dates (start/end) or sequence numbers (start_seq/end_seq), not both."),
+    "events.future_start": ("«{field}» er {value}, som er etter i dag ({today}): hendelsesloggen har ingen "
+                            "hendelser fra fremtiden. Velg en dato til og med i dag. Ingenting er hentet.",
+                            "«{field}» is {value}, after today ({today}): the feed has no events from the future. "
+                            "Choose a date up to today. Nothing was fetched."),
+    "events.seq_order": ("end_seq ({s1}) er før start_seq ({s0}). Bytt om de to tallene.",
+                         "end_seq ({s1}) is before start_seq ({s0}). Swap them."),
+    "events.none_stored": ("Det finnes ingen lagrede hendelser for {roles} i datamappen ennå. Les dem først med "
+                           "read_events(client, roles={example}, start=…) eller skjemaet i notatbok 03, og prøv "
+                           "igjen.",
+                           "No stored events for {roles} in the data folder yet. Read them first with "
+                           "read_events(client, roles={example}, start=…) or notebook 03's form, then try again."),
+    "events.types_list": ("«{field}» må være en liste med hendelsestyper, f.eks. ['personErDoed', 'endringINavn'] "
+                          "– ikke én tekst.",
+                          "«{field}» must be a list of event types, e.g. ['personErDoed', 'endringINavn']."),
+    "events.types_bad": ("«{field}»: {bad!r} er ikke navn på hendelsestyper (bare bokstaver, f.eks. endringINavn). "
+                         "Rett stavemåten.",
+                         "«{field}»: {bad!r} are not event type names (letters only, e.g. endringINavn)."),
+    "client.no_roles": ("ingen er satt opp", "none configured"),
+    "client.unknown_role": ("Ukjent rolle {role!r}. Velg en av rollene i FIKS_ROLLER ({known}) eller oppgi rollens "
+                            "id (UUID).",
+                            "Unknown role {role!r}: use a role name from FIKS_ROLLER ({known}) or a role id (UUID)."),
     "events.no_role": ("Velg minst én rolle i «Roller».", "Choose at least one role in «Roller»."),
     "events.date_order": ("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag eller "
                           "senere, eller la den stå tom (til nå).",

@@ -158,7 +158,7 @@ def test_role_by_uuid_and_unknown_role(key_settings):
     with make(key_settings, fake) as c:
         c.person(OTHER_ROLE.upper(), ID1)
         assert f"/{OTHER_ROLE}/" in fake.requests[0].url.path
-        with pytest.raises(InputError, match="Unknown role 'rektor'.*barnevern, skole"):
+        with pytest.raises(InputError, match="Ukjent rolle 'rektor'.*barnevern, skole"):
             c.person("rektor", ID1)
     assert len(fake.requests) == 1
 

@@ -100,7 +100,7 @@ def test_a_part_the_role_lacks_is_refused_locally_with_the_part_and_role_named(s
         lookups.lookup_persons(client, [ident], role="skole", history=True)
     with pytest.raises(InputError, match="Unknown part 'bostedsadresser'"):
         lookups.lookup_persons(client, [ident], role="barnevern", parts="bostedsadresser")
-    with pytest.raises(InputError, match="Unknown role"):
+    with pytest.raises(InputError, match="Ukjent rolle"):
         lookups.lookup_persons(client, [ident], role="skolen")
     assert _routes(sandbox) == before
 
