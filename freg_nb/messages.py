@@ -336,6 +336,28 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "client.unknown_role": ("Ukjent rolle {role!r}. Velg en av rollene i FIKS_ROLLER ({known}) eller oppgi rollens "
                             "id (UUID).",
                             "Unknown role {role!r}: use a role name from FIKS_ROLLER ({known}) or a role id (UUID)."),
+    "ids_input.unreadable": ("{name} er ikke en tekstfil freg-nb kan lese (binær fil eller ukjent tegnkoding). "
+                             "Lagre den fra Excel som «CSV UTF-8 (kommadelt)», «CSV (semikolonseparert)», "
+                             "«Unicode-tekst» eller som .xlsx, og prøv igjen.",
+                             "{name} is not a text file freg-nb can read (binary or an unknown encoding). Save it "
+                             "from Excel as CSV UTF-8, CSV, Unicode text or .xlsx and try again."),
+    "ids_input.the_file": ("Filen", "The file"),
+    "ids_input.no_file": ("Fant ikke filen {path}. Sjekk stien (eller lim inn numrene som tekst).",
+                          "Could not find the file {path}. Check the path (or paste the ids as text)."),
+    "ids_input.kind": ("Gi fødselsnumrene som en liste, som tekst eller som stien til en CSV- eller Excel-fil.",
+                       "Give the ids as a list, as text, or as a path to a CSV/Excel file."),
+    "ids_input.excel": ("Klarte ikke å lese Excel-filen {name}: {error}. Lagre den som .xlsx eller CSV og prøv igjen.",
+                        "Could not read the Excel file {name}: {error}. Save it as .xlsx or CSV and try again."),
+    "ids_input.no_header": ("(ingen overskriftsrad)", "(no header row)"),
+    "ids_input.no_column": ("Filen har ingen kolonne som heter {column!r}. Første rad har: {shown}. Skriv navnet "
+                            "på kolonnen slik det står der.",
+                            "No column named {column!r} in the file. Its first row has: {shown}."),
+    "ids_input.no_id_column": ("Fant ingen kolonne med fødsels- eller D-nummer (11 sifre) i filen. Oppgi kolonnen "
+                               "med column='…' (navnet i første rad).",
+                               "Found no column of fødselsnummer/D-numbers (11 digits) in the file. Name it with "
+                               "column='…'."),
+    "ids_input.line": ("rad {line}: {masked} ({reason})", "line {line}: {masked} ({reason})"),
+    "ids_input.more": (" og {n} til", " and {n} more"),
     "events.no_role": ("Velg minst én rolle i «Roller».", "Choose at least one role in «Roller»."),
     "events.date_order": ("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag eller "
                           "senere, eller la den stå tom (til nå).",
