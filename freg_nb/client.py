@@ -31,6 +31,7 @@ from .search_criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .codes import PART_NAMES
+from .messages import field as _field
 from .messages import msg
 from .progress import Progress
 from .config import Settings, is_uuid, new_request_id, transport_problems
@@ -264,9 +265,7 @@ class FregClient:
         out = []
         for p in parts:
             if p not in PART_NAMES:
-                raise InputError(f"Unknown part {clean_text(p, limit=40)!r}. Use person-basis, historikk, "
-                                 "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of "
-                                 "Folkeregisterperson (e.g. navn, bostedsadresse).")
+                raise InputError(msg("parts.unknown", part=clean_text(p, limit=40), hint="", field=_field("parts")))
             if p not in out:
                 out.append(p)
         return out or None

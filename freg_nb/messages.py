@@ -254,6 +254,71 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "None of the {n} identifiers is a valid fødselsnummer/D-number: {problems}. Fix them "
                           "and try again. Nothing was sent."),
     "lookup.problem": ("nummer {pos}: {masked} ({reason})", "number {pos}: {masked} ({reason})"),
+    "lookup.one_invalid": ("Ikke et gyldig fødsels- eller D-nummer: {problems}. Rett nummeret og prøv igjen. "
+                           "Ingenting er sendt.",
+                           "Not a valid fødselsnummer/D-number: {problems}. Fix it and try again. Nothing was sent."),
+    "lookup.exactly_one": ("Oppgi nøyaktig ett fødselsnummer her (bruk lookup_persons for flere). Ingenting er sendt.",
+                           "Give exactly one identifier (use lookup_persons for many). Nothing was sent."),
+    "lookup.no_row": ("Det finnes ingen person i rad {row}: tabellen har {n} rader (0 til {n} minus 1). Velg en rad "
+                      "som finnes.",
+                      "No person in row {row}: the table has {n} rows. Choose an existing row."),
+    "lookup.which_person": ("Oppgi personen som radnummeret i result.persons eller som et fullt fødselsnummer fra "
+                            "dette oppslaget.",
+                            "Give the person as a row number of result.persons or a full identifier from this lookup."),
+    "search.too_many": ("Søket traff for mange personer ({said}). Avgrens det med flere kriterier (fødselsår, "
+                        "kommunenummer, postnummer …) eller sett maksTreff.",
+                        "The search matched too many persons ({said}). Narrow it (birth years, kommunenummer, "
+                        "postnummer …) or set maksTreff."),
+    "search.no_match": ("ingen treff", "no match"),
+    "search.unique_none": ("Entydig søk fant ikke én bestemt person ({said}). Sjekk stavemåten, legg til et "
+                           "kriterium som skiller personen ut, eller bruk search_persons for en treffliste.",
+                           "Unique search found no single person ({said}). Check the spelling, add a criterion "
+                           "that singles the person out, or use search_persons for a list of hits."),
+    "archive.ids": ("Oppgi én eller flere dokumentidentifikatorer (bokstaver, sifre og «-»){bad}. Ingenting er sendt.",
+                    "Give one or more document ids (letters, digits, '-'){bad}. Nothing was sent."),
+    "archive.bad": ("; {n} av dem ser feil ut – rett dem", "; {n} look wrong"),
+    "examples.sandbox_only": ("Eksempelpersoner finnes bare i den innebygde sandkassen (syntetiske personer). Mot "
+                              "Fiks test eller produksjon må du oppgi fødselsnumrene selv (ids=… eller id_fil=…).",
+                              "example_ids only works against the built-in sandbox. Against Fiks, give the "
+                              "identifiers yourself (ids=… or id_fil=…)."),
+    "examples.n": ("Antallet må være et helt tall fra 1 til 1000. Velg et antall i det området.",
+                   "n must be a whole number from 1 to 1000."),
+    "examples.none": ("Fant ingen eksempelpersoner i sandkassen{why}. Start sandkassen på nytt og prøv igjen.",
+                      "Found no example persons in the sandbox{why}. Restart the sandbox and try again."),
+    "export.unknown_format": ("Ukjent eksportformat: {bad}. Velg blant {choices}.",
+                              "Unknown export format(s): {bad}. Choose from {choices}."),
+    "export.bad_name": ("Navnet på eksporten kan bare ha bokstaver (a–z), sifre, «.», «_» og «-». Velg et annet navn.",
+                        "An export name may hold letters, digits, '.', '_' and '-' only."),
+    "parts.did_you_mean": (" Mente du {name!r}?", " Did you mean {name!r}?"),
+    "parts.unknown": ("Ukjent del {part!r} i «{field}».{hint} Velg person-basis, historikk, identitetsgrunnlag-utvidet, "
+                      "relasjon-utvidet eller navnet på en opplysning i Folkeregisteret (f.eks. navn, bostedsadresse, "
+                      "status). Ingenting er sendt.",
+                      "Unknown part {part!r} in «{field}».{hint} Use person-basis, historikk, identitetsgrunnlag-utvidet, "
+                      "relasjon-utvidet or an element name (e.g. navn, bostedsadresse, status). Nothing was sent."),
+    "parts.no_basis": ("Rollen «{role}» har ingen av opplysningene i person-basis. Velg delene som skal hentes "
+                       "({allowed}).",
+                       "Role «{role}» has none of the person-basis elements: name the parts to fetch ({allowed})."),
+    "parts.not_allowed": ("Rollen «{role}» har ikke lov til å hente {refused}. Den kan hente: {allowed}. Velg blant "
+                          "dem, eller be Fiks-administratoren gi rollen delen i Fiks forvaltning. Ingenting er sendt.",
+                          "Role «{role}» is not allowed the part(s) {refused}. It may fetch: {allowed}. Choose from "
+                          "those, or ask the Fiks administrator to give the role the part. Nothing was sent."),
+    "denied.parts": ("Rollen «{role}» har ikke lov til å hente {refused} (Fiks svarte 403). Be om andre deler, eller be "
+                     "Fiks-administratoren gi rollen delen i Fiks forvaltning.",
+                     "Role «{role}» is not allowed the part(s) {refused} (Fiks answered 403). Ask for other parts, or "
+                     "ask the Fiks administrator to give the role that part."),
+    "denied.hjemmel": ("Rollen «{role}» er «uten hjemmel», og dette er bare for roller «med hjemmel» (403: {server}). "
+                       "Bruk en rolle med hjemmel.",
+                       "Role «{role}» is 'uten hjemmel' and this is only for roles 'med hjemmel' (403: {server}). "
+                       "Use a role with hjemmel."),
+    "denied.service": ("Rollen «{role}» har ikke denne tjenesten (Fiks svarte 403: {server}). Bruk en rolle som har "
+                       "den, eller be Fiks-administratoren legge den til.",
+                       "Role «{role}» does not have this service (Fiks answered 403: {server}). Use a role with the "
+                       "service, or ask the Fiks administrator to add it."),
+    "denied.role": ("Integrasjonen har ikke tilgang til rollen «{role}» (403). Be Fiks-administratoren gi "
+                    "integrasjonen rollen i Fiks forvaltning.",
+                    "The integration has no access to role «{role}» (403). Ask the Fiks administrator to give it."),
+    "denied.other": ("Rollen «{role}» ble avvist (403) da den ba om {asked}. {message}",
+                     "Role «{role}» was refused (403) when asking for {asked}. {message}"),
     "extract.problems": ("Kriteriene for uttrekket må rettes før noe sendes (ingenting er sendt):",
                          "The extract criteria must be fixed first (nothing was sent):"),
     "extract.year": ("«{field}» må være et årstall med fire sifre, f.eks. 1955 (ikke «{value}»).",
