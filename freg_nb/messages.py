@@ -319,6 +319,62 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "The integration has no access to role «{role}» (403). Ask the Fiks administrator to give it."),
     "denied.other": ("Rollen «{role}» ble avvist (403) da den ba om {asked}. {message}",
                      "Role «{role}» was refused (403) when asking for {asked}. {message}"),
+    "summary.band": ("Aldersgruppene må være et helt antall år, minst 1 (fikk {value!r}). Velg f.eks. 5 eller 10.",
+                     "age_band must be a whole number of years ≥ 1 (got {value!r}). Choose e.g. 5 or 10."),
+    "summary.dims": ("Velg én eller to inndelinger å telle etter, f.eks. by=['aldersgruppe', 'kjoenn'].",
+                     "Give one dimension or a pair, e.g. by=['aldersgruppe', 'kjoenn']."),
+    "summary.no_age": ("Tabellen har ingen kolonne «alder» å lage aldersgrupper av. Hent uttrekket med delen foedsel, "
+                       "eller tell etter noe annet.",
+                       "The table has no 'alder' column to make age groups from. Fetch the part foedsel or count by "
+                       "something else."),
+    "summary.id_column": ("{column!r} er en kolonne med fødselsnummer; en opptelling viser aldri fødselsnummer. Tell "
+                          "etter kommunenummer, aldersgruppe, kjoenn … i stedet.",
+                          "{column!r} is an identifier column; an aggregate never shows identifiers. Count by "
+                          "kommunenummer, aldersgruppe, kjoenn … instead."),
+    "summary.no_column": ("Tabellen har ingen kolonne {column!r}. Velg blant {choices} eller en annen kolonne i "
+                          "tabellen.",
+                          "No column {column!r}; choose from {choices} or one of the table's columns."),
+    "summary.pyramid_column": ("Alderspyramiden trenger kolonnen {column!r}, som tabellen ikke har. Bruk tabellen fra "
+                               "read_tailored_extract.",
+                               "age_pyramid_table needs the column {column!r}. Use the table read_tailored_extract gives."),
+    "export.too_big": ("{rows} rader får ikke plass i ett Excel-ark. Eksporter som parquet eller csv i stedet.",
+                       "{rows} rows do not fit in one Excel sheet; use parquet or csv."),
+    "export.no_extract": ("Oppgi hvilket uttrekk som skal eksporteres: navnet, eller tabellen read_tailored_extract "
+                          "ga deg.",
+                          "Name the extract to export (or pass the DataFrame read_*_extract returned)."),
+    "export.not_extract": ("Denne tabellen kommer ikke fra read_tailored_extract eller read_complete_extract. Oppgi "
+                           "navnet på uttrekket i stedet.",
+                           "This DataFrame does not come from read_tailored_extract / read_complete_extract; pass "
+                           "the extract's name instead."),
+    "export.not_finished": ("Uttrekket {name!r} er ikke ferdig i denne datamappen. Kjør det først; "
+                            "freg_nb.list_extracts() viser uttrekkene som finnes.",
+                            "Extract {name!r} is not finished in this data folder; run it first "
+                            "(freg_nb.list_extracts() shows the recorded ones)."),
+    "extract.bad_name": ("«{field}» {name!r} kan ikke brukes: bruk 1–80 bokstaver (a–z, A–Z), sifre, «.», «_» eller «-», "
+                         "og begynn med en bokstav eller et siffer – f.eks. «femaaringer-0301».",
+                         "«{field}» {name!r}: use 1–80 letters (a–z, A–Z), digits, '.', '_' or '-', starting with a "
+                         "letter or digit — e.g. 'femaaringer-0301'."),
+    "extract.discard_which": ("Oppgi navnet på uttrekket som skal slettes, f.eks. discard_extract(client, "
+                              "\"femaaringer-0301\").",
+                              "Name the extract to delete, e.g. discard_extract(client, \"femaaringer-0301\")."),
+    "common.nothing_sent": ("Ingenting er sendt.", "Nothing was sent."),
+    "extract.exists": ("Det finnes allerede et uttrekk som heter {name!r} i datamappen, med andre kriterier ({spec}). "
+                       "Velg et annet navn, eller slett det gamle med freg_nb.discard_extract(client, {name!r}) for å "
+                       "begynne på nytt.",
+                       "An extract named {name!r} already exists in the data folder with other criteria ({spec}). "
+                       "Choose another name, or remove the old one with freg_nb.discard_extract(client, {name!r})."),
+    "extract.role_twice": ("Rollen er oppgitt to ganger. Skriv {function}(client, role=…).",
+                           "The role is given twice. Call {function}(client, role=…)."),
+    "extract.client_twice": ("Klienten er oppgitt to ganger. Skriv {function}(client, role=…).",
+                             "The client is given twice. Call {function}(client, role=…)."),
+    "extract.no_role": ("Velg en rolle, f.eks. {function}(client, role='analyse', …). Ingenting er sendt.",
+                        "Name the role, e.g. {function}(client, role='analyse', …). Nothing was sent."),
+    "extract.feedsekvensnr": ("feedsekvensnr må være et helt tall fra 0 og oppover (et sekvensnummer i hendelsesloggen), "
+                              "ikke {value!r}. Rett tallet eller la det stå tomt (nyeste). Ingenting er sendt.",
+                              "feedsekvensnr must be a whole number ≥ 0 (a sequence number of the feed), not "
+                              "{value!r}. Nothing was sent."),
+    "extract.seconds": ("{field} må være et positivt antall sekunder, ikke {value!r}. Velg f.eks. 600.",
+                        "{field} must be a positive number of seconds, not {value!r}."),
     "extract.problems": ("Kriteriene for uttrekket må rettes før noe sendes (ingenting er sendt):",
                          "The extract criteria must be fixed first (nothing was sent):"),
     "extract.year": ("«{field}» må være et årstall med fire sifre, f.eks. 1955 (ikke «{value}»).",
