@@ -447,8 +447,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "igjen.",
                            "No stored events for {roles} in the data folder yet. Read them first with "
                            "read_events(client, roles={example}, start=…) or notebook 03's form, then try again."),
-    "events.types_list": ("«{field}» må være en liste med hendelsestyper, f.eks. ['personErDoed', 'endringINavn'] "
-                          "– ikke én tekst.",
+    "events.types_list": ("«{field}» må være en liste med hendelsestyper, ikke én tekst. Skriv dem som en liste, "
+                          "f.eks. ['personErDoed', 'endringINavn'].",
                           "«{field}» must be a list of event types, e.g. ['personErDoed', 'endringINavn']."),
     "events.types_bad": ("«{field}»: {bad!r} er ikke navn på hendelsestyper (bare bokstaver, f.eks. endringINavn). "
                          "Rett stavemåten.",
