@@ -188,7 +188,7 @@ def test_local_checks_send_nothing(key_settings, call, message):
 
 
 def test_verify_false_only_on_loopback(key_settings):
-    with pytest.raises(ConfigError, match="TLS verification can only be turned off for loopback"):
+    with pytest.raises(ConfigError, match="TLS-kontroll kan bare slås av for adresser på egen maskin"):
         FregClient(key_settings.with_overrides(verify=False))
     loop = key_settings.with_overrides(verify=False, fiks_base_url="http://127.0.0.1:9",
                                        maskinporten_issuer="http://127.0.0.1:9/maskinporten/")
