@@ -110,6 +110,12 @@ MISTAKES = {
         pd.DataFrame({"foedselsEllerDNummer": ["03851598730"]}), "foedselsEllerDNummer"),
     "export unknown extract": lambda fc, r, t: freg_nb.export_extract(fc, "finnes-ikke"),
     "discard without name": lambda fc, r, t: freg_nb.discard_extract(fc, None),
+    # settings
+    "unknown environment": lambda fc, r, t: freg_nb.load_settings(environ={"FREG_NB_ENV": "staging"}),
+    "concurrency not a number": lambda fc, r, t: freg_nb.load_settings(environ={"FREG_NB_CONCURRENCY": "mange"}),
+    "roles without uuid": lambda fc, r, t: freg_nb.load_settings(environ={"FREG_NB_ENV": "test",
+                                                                          "FIKS_ROLLER": "skole"}),
+    "data folder relative": lambda fc, r, t: freg_nb.load_settings(environ={"FREG_NB_DATA_DIR": "data"}),
 }
 
 
