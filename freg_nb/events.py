@@ -142,9 +142,7 @@ def read_events(client: FregClient, *, roles: str | Sequence[str] | None = None,
             except NoTimestamps:
                 via = _timestamped_role(client, names, exclude=name)
                 if via is None:
-                    raise NoTimestamps(
-                        f"The feed of role {name!r} has no timestamps, and no other chosen role's feed "
-                        "has them. Add a role med hjemmel to roles, or give start_seq/end_seq.") from None
+                    raise NoTimestamps(msg("events.no_timestamps", role=name)) from None
                 lo, hi = _range_for_dates(client, name, d0, d1, via, cache)
                 if via not in names:
                     log.info("role %s has no timestamps: also reading role %s to place its events in time",
@@ -451,7 +449,7 @@ def top_event_types(client: StoredEvents, *, n: int = 10, roles: str | Sequence[
     >>> top_event_types(client, n=5)   # doctest: +SKIP
     """
     if not isinstance(n, int) or n < 1:
-        raise InputError("n must be a whole number ≥ 1.")
+        raise InputError(msg("events.top_n", value=n))
     vol = event_volumes(client, roles=roles, freq="month", start=start, end=end)
     if not len(vol):
         return pd.DataFrame(columns=["role", "rank", "hendelsetype", "events", "share"])
@@ -484,7 +482,7 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     from freg_nb import privacy
 
     if not isinstance(sample, int) or not 1 <= sample <= 10_000:
-        raise InputError("sample must be a whole number from 1 to 10 000.")
+        raise InputError(msg("events.sample", value=sample))
     name = role_name(client, role)
     files = event_files(client, [name])
     if not files:
@@ -495,8 +493,7 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
         ORDER BY hash(sekvensnummer + $seed), sekvensnummer LIMIT $n
     """, {**params, "seed": int(seed), "n": int(sample)})["hendelsesdokument"].tolist()
     if not ids:
-        raise InputError(f"The stored events of role {name!r} carry no hendelsesdokument ids "
-                         "(a role «uten hjemmel» gets identifiers only). Choose a role med hjemmel.")
+        raise InputError(msg("events.no_documents", role=name))
     store = client.data_dir
     run = store.raw_dir(f"hendelser-{name}-{int(time.time() * 1000)}")
     chunks = [ids[i:i + 1000] for i in range(0, len(ids), 1000)]

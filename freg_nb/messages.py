@@ -58,7 +58,7 @@ LABELS: dict[str, str] = {
     "kjoenn": "Kjønn", "statsborgerskap": "Statsborgerskap", "sivilstandstype": "Sivilstand",
     "navn_paa_uttrekket": "Navn på uttrekket", "name": "Navn på uttrekket",
     "fra_dato": "Fra og med dato", "start": "Fra og med dato", "til_dato": "Til og med dato",
-    "end": "Til og med dato", "granularitet": "Periode", "hendelsetyper": "Hendelsetyper",
+    "end": "Til og med dato", "day": "Dato", "granularitet": "Periode", "hendelsetyper": "Hendelsetyper",
     "event_types": "Hendelsetyper", "vis_fulle_id": "Vis fulle fødselsnummer",
 }
 
@@ -552,6 +552,32 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                "column='…'."),
     "ids_input.line": ("rad {line}: {masked} ({reason})", "line {line}: {masked} ({reason})"),
     "ids_input.more": (" og {n} til", " and {n} more"),
+    "feed.via": (" Oppgi via=<en rolle med hjemmel> – sekvensnumrene er de samme i alle hendelseslogger.",
+                 " Pass via=<a role med hjemmel> — sequence numbers are the same in every feed."),
+    "feed.no_timestamps": ("Hendelsesloggen til rollen «{role}» har ikke ajourholdstidspunkt (bare fødselsnummer, som "
+                           "for roller «uten hjemmel»), så datoer kan ikke finnes i den.{other}",
+                           "The feed of role «{role}» carries no ajourholdstidspunkt (identifiers only, as in «uten "
+                           "hjemmel»), so dates cannot be found in it.{other}"),
+    "feed.order": ("Siden av hendelsesloggen fra sekvensnummer {start} er ikke i stigende rekkefølge, så den kan ikke "
+                   "leses trygt. Meld fra om dette med tidspunktet for kallet.",
+                   "The feed page from sequence {start} is not in ascending order; cannot read it safely. Report "
+                   "this with the time of the call."),
+    "feed.concurrency": ("Antall samtidige kall må være minst 1. Sett concurrency (eller FREG_NB_CONCURRENCY) til "
+                         "f.eks. 8.",
+                         "concurrency must be at least 1. Set concurrency (or FREG_NB_CONCURRENCY) to e.g. 8."),
+    "events.no_timestamps": ("Hendelsesloggen til rollen «{role}» har ingen tidspunkter, og det har ingen av de andre "
+                             "valgte rollene heller. Legg til en rolle med hjemmel i roles, eller oppgi "
+                             "start_seq/end_seq.",
+                             "The feed of role «{role}» has no timestamps, and no other chosen role's feed has them. "
+                             "Add a role med hjemmel to roles, or give start_seq/end_seq."),
+    "events.top_n": ("Antallet må være et helt tall fra 1 og oppover (fikk {value!r}). Velg f.eks. 10.",
+                     "n must be a whole number ≥ 1 (got {value!r}). Choose e.g. 10."),
+    "events.sample": ("Utvalget (sample) må være et helt tall fra 1 til 10 000 (fikk {value!r}). Velg f.eks. 400.",
+                      "sample must be a whole number from 1 to 10 000 (got {value!r}). Choose e.g. 400."),
+    "events.no_documents": ("De lagrede hendelsene til rollen «{role}» har ingen hendelsesdokument-id-er (en rolle "
+                            "«uten hjemmel» får bare fødselsnummer). Velg en rolle med hjemmel.",
+                            "The stored events of role «{role}» carry no hendelsesdokument ids (a role «uten "
+                            "hjemmel» gets identifiers only). Choose a role med hjemmel."),
     "events.no_role": ("Velg minst én rolle i «Roller».", "Choose at least one role in «Roller»."),
     "events.date_order": ("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag eller "
                           "senere, eller la den stå tom (til nå).",
