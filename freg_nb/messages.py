@@ -239,6 +239,60 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                 'FREG_NB_DATA_DIR={value!r}: exists and is not a folder — choose a folder path'),
     'cfg.dir_root': ('FREG_NB_DATA_DIR={value!r}: ikke rotmappen eller hjemmemappen din – velg en egen mappe (freg-nb purge tømmer den)',
                 'FREG_NB_DATA_DIR={value!r}: not the root or your home folder — choose a dedicated folder (freg-nb purge empties it)'),
+    # --- Maskinporten (freg_nb.auth)
+    "auth.not_configured": ("Maskinporten er ikke satt opp: sett MASKINPORTEN_CLIENT_ID og FREG_NB_ENV (eller "
+                            "MASKINPORTEN_ISSUER).",
+                            "Maskinporten is not configured: set MASKINPORTEN_CLIENT_ID and FREG_NB_ENV (or "
+                            "MASKINPORTEN_ISSUER)."),
+    "auth.p12_open": ("Virksomhetssertifikatet (.p12) kunne ikke åpnes: sjekk MASKINPORTEN_CERT_FILE og "
+                      "MASKINPORTEN_CERT_PASSWORD.",
+                      "The business certificate (.p12) could not be opened: check MASKINPORTEN_CERT_FILE and "
+                      "MASKINPORTEN_CERT_PASSWORD."),
+    "auth.p12_empty": (".p12-filen har ikke både privatnøkkel og sertifikat. Eksporter virksomhetssertifikatet med "
+                       "privatnøkkelen.",
+                       "The .p12 holds no private key and certificate. Export the certificate with its private key."),
+    "auth.no_key": ("Ingen signeringsnøkkel: sett MASKINPORTEN_CERT_FILE (+ passord) eller MASKINPORTEN_KEY_FILE + "
+                    "MASKINPORTEN_KID.",
+                    "No signing key: set MASKINPORTEN_CERT_FILE (+ password) or MASKINPORTEN_KEY_FILE + MASKINPORTEN_KID."),
+    "auth.bad_pem": ("MASKINPORTEN_KEY_FILE er ikke en brukbar PEM-privatnøkkel. Oppgi filen som begynner med "
+                     "«-----BEGIN PRIVATE KEY-----».",
+                     "MASKINPORTEN_KEY_FILE is not a usable PEM private key."),
+    "auth.unreachable": ("Fikk ikke kontakt med Maskinporten på {endpoint} ({kind}). Sjekk nettverket/proxyen og "
+                         "MASKINPORTEN_ISSUER.",
+                         "Could not reach Maskinporten at {endpoint} ({kind}). Check the network/proxy and "
+                         "MASKINPORTEN_ISSUER."),
+    "auth.no_token_in_200": ("Maskinporten svarte 200 uten et brukbart tilgangstoken. Prøv igjen; skjer det igjen, "
+                             "kontakt Digdir.",
+                             "Maskinporten answered 200 without a usable access token."),
+    "auth.no_token": ("Maskinporten ga ikke noe tilgangstoken ({label}).{said} {hint}",
+                      "Maskinporten gave no access token ({label}).{said} {hint}"),
+    "auth.mp_said": (" Maskinporten svarte: «{text}».", ' Maskinporten said: "{text}".'),
+    "auth.mp.invalid_client": (
+        "Maskinporten kjenner ikke igjen klienten eller nøkkelen: sjekk MASKINPORTEN_CLIENT_ID, og at "
+        "virksomhetssertifikatet (x5c) eller nøkkel-id-en (kid) er registrert på den klienten i Digdirs "
+        "selvbetjening, i samme miljø (test/prod).",
+        "Maskinporten does not recognise the client or its key: check MASKINPORTEN_CLIENT_ID, and that the business "
+        "certificate (x5c) or the key id (kid) is registered on that client in Digdir's self-service, in the same "
+        "environment (test/prod)."),
+    "auth.mp.invalid_scope": ("Scopet ks:fiks er ikke gitt til denne Maskinporten-klienten: be Digdir/KS gi klienten "
+                              "tilgang til ks:fiks (i hvert miljø), og prøv igjen.",
+                              "The scope ks:fiks is not granted to this Maskinporten client: ask Digdir/KS to give "
+                              "the client access to ks:fiks (in each environment), then try again."),
+    "auth.mp.invalid_grant": ("Maskinporten avviste forespørselen: sjekk klokken på maskinen (iat/exp), at "
+                              "MASKINPORTEN_ISSUER passer til miljøet (aud), og at sertifikatet er gyldig.",
+                              "Maskinporten refused the assertion: check the computer's clock (iat/exp), that "
+                              "MASKINPORTEN_ISSUER matches the environment (aud), and that the certificate is valid."),
+    "auth.mp.unauthorized_client": ("Klienten har ikke lov til denne typen forespørsel eller dette scopet: sjekk "
+                                    "oppsettet hos Digdir.",
+                                    "The client may not use this grant type or scope: check its setup at Digdir."),
+    "auth.mp.invalid_request": ("Maskinporten mente token-forespørselen var feil formet; sjekk klient-id og "
+                                "nøkkelinnstillinger.",
+                                "Maskinporten found the token request malformed; check the client id and key settings."),
+    "auth.mp.other": ("Sjekk Maskinporten-klienten, nøkkelen/sertifikatet og scopet ks:fiks hos Digdir.",
+                      "Check the Maskinporten client, its key/certificate and the scope ks:fiks at Digdir."),
+    "auth.no_integration": ("FIKS_INTEGRASJON_ID og FIKS_INTEGRASJON_PASSORD må være satt. Kopier dem fra Fiks "
+                            "forvaltning.",
+                            "FIKS_INTEGRASJON_ID and FIKS_INTEGRASJON_PASSORD must be set."),
     # --- settings and HTTP errors (freg_nb.errors)
     "err.config_head": ("{n} feil i innstillingene for freg-nb (miljøvariabler / .env) – rett dem og prøv igjen:",
                         "{n} problem(s) with the freg-nb settings (environment / .env):"),
