@@ -632,6 +632,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "«uten hjemmel» får bare fødselsnummer). Velg en rolle med hjemmel.",
                             "The stored events of role «{role}» carry no hendelsesdokument ids (a role «uten "
                             "hjemmel» gets identifiers only). Choose a role med hjemmel."),
+    "client.bad_id": ("Ugyldig fødsels- eller D-nummer {masked}: {reason}. Rett nummeret. Ingenting er sendt.",
+                      "Invalid fødselsnummer/D-number {masked}: {reason}. Fix it. Nothing was sent."),
+    "client.id_not_text": ("Et fødselsnummer må være en tekst med 11 sifre, f.eks. \"03851598730\". Ingenting er sendt.",
+                           "An identifier must be a string of 11 digits. Nothing was sent."),
+    "client.bad_ids": ("{n} ugyldige fødsels- eller D-nummer: {shown}. Rett eller fjern dem (freg_nb.ids.validate_many "
+                       "skiller dem ut). Ingenting er sendt.",
+                       "{n} invalid fødselsnummer/D-number(s): {shown}. Fix or remove them (freg_nb.ids.validate_many "
+                       "splits a list). Nothing was sent."),
+    "client.bulk_empty": ("Ingen {what} oppgitt. Oppgi minst én. Ingenting er sendt.",
+                          "No {what} given. Nothing was sent."),
+    "client.bulk_max": ("{n} {what} i ett bulkkall: Folkeregisteret tar høyst {max}. Del listen i biter på 1000 "
+                        "(lookup_persons gjør det for deg).",
+                        "{n} {what} in one bulk call: Freg takes at most {max}. Split the list into chunks of 1000 "
+                        "(lookup_persons does this for you)."),
+    "client.criteria_unknown": ("Ukjente kriterier for {op}: {unknown}. Bruk blant disse: {allowed}.",
+                                "Unknown {op} criteria: {unknown}. Allowed: {allowed}."),
+    "client.criteria_none": ("Ingen kriterier for {op}. Oppgi minst ett.", "No {op} criteria given."),
+    "client.batch_no": ("Batchnumrene begynner på 0. Oppgi 0 eller mer.", "Batch numbers start at 0."),
+    "client.empty": ("{what} er tom. Oppgi en verdi.", "Empty {what}."),
     "events.no_role": ("Velg minst én rolle i «Roller».", "Choose at least one role in «Roller»."),
     "events.date_order": ("«Til og med dato» er før «Fra og med dato». Velg en til-dato som er samme dag eller "
                           "senere, eller la den stå tom (til nå).",
