@@ -123,7 +123,8 @@ def test_old_positional_role_shapes_warn_and_work(sandbox, tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert freg_nb.has_new_events(fc, role="analyse") is None        # nothing stored yet
-            assert freg_nb.event_volumes(fc, roles="analyse").empty
+            with pytest.raises(freg_nb.InputError, match="Les dem først med read_events"):
+                freg_nb.event_volumes(fc, roles="analyse")                  # says how to read events first
         with pytest.warns(DeprecationWarning, match=r"has_new_events\(client, role=…\)"):
             assert freg_nb.has_new_events(fc, "analyse") is None
         with pytest.raises(TypeError, match="multiple values for role"):
