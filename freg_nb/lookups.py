@@ -40,11 +40,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import orjson
 import pandas as pd
 
-from . import privacy
+from . import codes, privacy
 from ._connect import resolve_client
 from .audit import require_purpose
 from .bulk import BULK_SIZE, DONE_FILE, answer_files, fetch_bulk, prepare_run, run_key
-from .codes import ELEMENTS
 from .errors import AccessDenied, BadRequest, InputError, NotFound, clean_text
 from .ids_input import invalid_message, read_ids, validate_input
 from .messages import msg
@@ -108,8 +107,8 @@ class LookupResult:
 
         if not isinstance(element, str) or not element.strip():
             raise InputError(msg("history.no_element"))
-        if element.strip() not in ELEMENTS:
-            close = difflib.get_close_matches(element.strip(), ELEMENTS, n=3, cutoff=0.6)
+        if element.strip() not in tables.HISTORY_ELEMENTS:
+            close = difflib.get_close_matches(element.strip(), codes.ELEMENTS, n=3, cutoff=0.6)
             raise InputError(msg("history.unknown", element=clean_text(element, limit=60),
                                  close=msg("history.close", names=", ".join(close)) if close else ""))
         df = tables.history_table(self._paths(), element.strip(), show_ids=True)

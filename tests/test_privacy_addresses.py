@@ -126,7 +126,7 @@ def test_no_protected_address_value_in_any_history_table_or_export(world):
     exports = full.export(["csv", "xlsx", "parquet"], name="adressetest")
     for fmt, path in exports.items():
         if fmt == "csv":
-            df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+            df = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig")
         elif fmt == "parquet":
             df = pd.read_parquet(path)
         else:
