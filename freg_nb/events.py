@@ -294,11 +294,14 @@ def _check_dates(d0: date | None, d1: date | None) -> None:
 
 def _resolve_source(client: StoredEvents, roles):
     """All stored event files (other roles' timestamps may place undated events) + role names.
-    No stored events for the chosen roles is an InputError saying how to read them first."""
+    Chosen roles whose events were never read are an InputError saying how to read them first
+    (a read that found no events in its period gives an empty table, not this)."""
     if roles is not None:
         roles = [role_name(client, r) for r in ([roles] if isinstance(roles, str) else roles)]
     files = event_files(client, None)
-    if not (event_files(client, roles) if roles is not None else files):
+    feeds = client.data_dir.path / "feeds"   # a role's folder is made by its first read_events, even if empty
+    read = [f.name for f in feeds.iterdir() if f.is_dir()] if feeds.is_dir() else []
+    if not (set(read) & set(roles) if roles is not None else read):
         chosen = roles if roles is not None else list(client.roles)
         raise InputError(msg("events.none_stored", roles=", ".join(chosen) or "–",
                              example=repr(chosen[0] if chosen else "analyse")))

@@ -443,8 +443,7 @@ _ADDRESS_KEYS = ('"(adresse|[a-zA-Z]*[aA]dresse[a-zA-Z]*|adresselinje|adressenav
                  'postboks|grunnkrets|bygning|byEllerStedsnavn|regionDistriktOmraade|matrikkelnummer)"\\s*:')
 _ALIASES = {"utenlandskPersonidentifikasjon": ("annenIdentifikasjon",)}
 """Element names used by older schema versions, read as the current name."""
-HISTORY_ELEMENTS = (*codes.ELEMENTS, *(old for names in _ALIASES.values() for old in names))
-"""Every element name ``history_table`` knows (current names and older ones)."""
+HISTORY_ELEMENTS = (*codes.ELEMENTS, *(old for names in _ALIASES.values() for old in names))  # all it knows
 _META_COLS = ["erGjeldende", "gyldighetstidspunkt", "opphoerstidspunkt", "ajourholdstidspunkt", "kilde", "aarsak"]
 _TIMESTAMPS = ("gyldighetstidspunkt", "opphoerstidspunkt", "ajourholdstidspunkt")
 

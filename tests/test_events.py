@@ -386,6 +386,8 @@ def test_volumes_without_stored_events_say_how_to_read_them_first(sb, client):
     assert E.event_volumes(client, roles="analyse")["events"].sum() == 50
     with pytest.raises(InputError, match="ingen lagrede hendelser for skole"):
         E.event_volumes(client, roles="skole")     # analyse's events are there, skole's are not
+    far = E.read_events(client, roles="skole", start_seq=10**9, end_seq=10**9 + 5)   # read, but nothing there
+    assert far.empty and E.event_volumes(client, roles="skole").empty              # an empty period, not an error
 
 
 # ---- plots --------------------------------------------------------------------------------
