@@ -51,7 +51,7 @@ __all__ = [
 # command line start quickly: name -> submodule that defines it.
 _LAZY = {
     **dict.fromkeys(["read_tailored_extract", "read_complete_extract", "ExtractProgress"], "extracts"),
-    **dict.fromkeys(["tailored_criteria", "CriteriaWarning"], "criteria"),
+    **dict.fromkeys(["tailored_criteria"], "criteria"),
     **dict.fromkeys(["summarize_extract", "age_pyramid_table"], "summaries"),
     **dict.fromkeys(["export_extract"], "export"),
     **dict.fromkeys(["list_extracts", "discard_extract"], "extract_records"),

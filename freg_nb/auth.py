@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .config import Secret, Settings, load_p12, reveal_bytes
 from .errors import MaskinportenError, clean_text, error_from_response, TokenRejected
+from .messages import msg
 
 __all__ = ["AssertionSigner", "FiksAuth", "TokenProvider", "token_claims"]
 
@@ -51,26 +52,23 @@ class AssertionSigner:
     @classmethod
     def from_settings(cls, settings: Settings) -> "AssertionSigner":
         if not settings.client_id or not settings.maskinporten_issuer:
-            raise MaskinportenError("Maskinporten is not configured: set MASKINPORTEN_CLIENT_ID and "
-                                    "FREG_NB_ENV (or MASKINPORTEN_ISSUER).")
+            raise MaskinportenError(msg("auth.not_configured"))
         if settings.cert_file:
             try:  # the password is revealed inside the loader's call: no local of ours holds it
                 key, cert = load_p12(settings.cert_file.read_bytes(), settings.cert_password)
             except Exception:
-                raise MaskinportenError("The business certificate (.p12) could not be opened: check "
-                                        "MASKINPORTEN_CERT_FILE and MASKINPORTEN_CERT_PASSWORD.") from None
+                raise MaskinportenError(msg("auth.p12_open")) from None
             if key is None or cert is None:
-                raise MaskinportenError("The .p12 holds no private key and certificate.")
+                raise MaskinportenError(msg("auth.p12_empty"))
             x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
             headers: dict[str, Any] = {"x5c": [x5c]}
         else:
             if not settings.private_key or not settings.kid:
-                raise MaskinportenError("No signing key: set MASKINPORTEN_CERT_FILE (+ password) or "
-                                        "MASKINPORTEN_KEY_FILE + MASKINPORTEN_KID.")
+                raise MaskinportenError(msg("auth.no_key"))
             try:
                 key = serialization.load_pem_private_key(reveal_bytes(settings.private_key), password=None)
             except Exception:
-                raise MaskinportenError("MASKINPORTEN_KEY_FILE is not a usable PEM private key.") from None
+                raise MaskinportenError(msg("auth.bad_pem")) from None
             headers = {"kid": settings.kid}
         return cls(key, headers, client_id=settings.client_id, issuer=settings.maskinporten_issuer,
                    scope=settings.scope)
@@ -92,17 +90,8 @@ class AssertionSigner:
 # --------------------------------------------------------------------------------------------
 # Token cache
 
-_MP_HINTS = {
-    "invalid_client": "Maskinporten does not recognise the client or its key: check MASKINPORTEN_CLIENT_ID, "
-                      "and that the business certificate (x5c) or the key id (kid) is registered on that "
-                      "client in Digdir's self-service, in the same environment (test/prod).",
-    "invalid_scope": "The scope ks:fiks is not granted to this Maskinporten client: ask Digdir/KS to give "
-                     "the client access to ks:fiks (in each environment), then try again.",
-    "invalid_grant": "Maskinporten refused the assertion: check the computer's clock (iat/exp), that "
-                     "MASKINPORTEN_ISSUER matches the environment (aud), and that the certificate is valid.",
-    "unauthorized_client": "The client may not use this grant type or scope: check its setup at Digdir.",
-    "invalid_request": "Maskinporten found the token request malformed; check the client id and key settings.",
-}
+_MP_HINTS = ("invalid_client", "invalid_scope", "invalid_grant", "unauthorized_client", "invalid_request")
+"""Maskinporten's error codes with their own advice in the message catalogue (``auth.mp.<code>``)."""
 
 
 TOKEN_ATTEMPTS = 4       # token calls per grant (Maskinporten's 5xx/429/dropped connections are retried)
@@ -184,8 +173,7 @@ class TokenProvider:
             except httpx.TransportError as e:
                 if attempt + 1 < TOKEN_ATTEMPTS:
                     continue
-                raise MaskinportenError(f"Could not reach Maskinporten at {endpoint} ({type(e).__name__}). "
-                                        "Check the network/proxy and MASKINPORTEN_ISSUER.") from None
+                raise MaskinportenError(msg("auth.unreachable", endpoint=endpoint, kind=type(e).__name__)) from None
             if (response.status_code == 429 or response.status_code >= 500) and attempt + 1 < TOKEN_ATTEMPTS:
                 continue
             break
@@ -197,7 +185,7 @@ class TokenProvider:
             value = body["access_token"]
             expires_in = float(body.get("expires_in", 120))
         except Exception:
-            raise MaskinportenError("Maskinporten answered 200 without a usable access token.",
+            raise MaskinportenError(msg("auth.no_token_in_200"),
                                     status=200) from None
         now = self._clock()
         margin = min(max(self._renew, 0.0), expires_in / 2)
@@ -213,10 +201,10 @@ def _maskinporten_error(response: httpx.Response) -> MaskinportenError:
             description = body.get("error_description")
     except Exception:
         pass
-    hint = _MP_HINTS.get(str(code), "Check the Maskinporten client, its key/certificate and the scope ks:fiks at Digdir.")
-    said = f' Maskinporten said: "{clean_text(description)}".' if description else ""
+    hint = msg(f"auth.mp.{code}" if code in _MP_HINTS else "auth.mp.other")
+    said = msg("auth.mp_said", text=clean_text(description)) if description else ""
     label = code or f"HTTP {response.status_code}"
-    return MaskinportenError(f"Maskinporten gave no access token ({label}).{said} {hint}",
+    return MaskinportenError(msg("auth.no_token", label=label, said=said, hint=hint),
                              status=response.status_code, code=str(code) if code else None)
 
 
@@ -235,7 +223,7 @@ class FiksAuth(httpx.Auth):
 
     def __init__(self, settings: Settings, tokens: TokenProvider) -> None:
         if not settings.integration_id or not settings.integration_password:
-            raise MaskinportenError("FIKS_INTEGRASJON_ID and FIKS_INTEGRASJON_PASSORD must be set.")
+            raise MaskinportenError(msg("auth.no_integration"))
         self._integration_id = settings.integration_id
         self._integration_password = settings.integration_password
         self.tokens = tokens

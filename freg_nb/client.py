@@ -31,6 +31,8 @@ from .search_criteria import birth_date
 from . import ids as _ids
 from .auth import AssertionSigner, FiksAuth, TokenProvider
 from .codes import PART_NAMES
+from .messages import field as _field
+from .messages import msg
 from .progress import Progress
 from .config import Settings, is_uuid, new_request_id, transport_problems
 from .store import DataDir
@@ -213,24 +215,23 @@ class FregClient:
     def resolve_role(self, role: str) -> tuple[str, str]:
         """``(role id, role name for logs)`` for a configured role name or a role UUID."""
         if not isinstance(role, str) or not role.strip():
-            raise InputError(f"No role given. Choose one of: {', '.join(sorted(self.settings.roles))}.")
+            raise InputError(msg("events.no_role_of", roles=", ".join(sorted(self.settings.roles))))
         role = role.strip()
         if role in self.settings.roles:
             return self.settings.roles[role], role
         if is_uuid(role):
             return role.lower(), self.settings.role_name_for(role) or f"role-{role[:8].lower()}"
-        known = ", ".join(sorted(self.settings.roles)) or "(none configured)"
-        raise InputError(f"Unknown role {clean_text(role, limit=40)!r}: use a role name from FIKS_ROLLER "
-                         f"({known}) or a role id (UUID).")
+        known = ", ".join(sorted(self.settings.roles)) or msg("client.no_roles")
+        raise InputError(msg("client.unknown_role", role=clean_text(role, limit=40), known=known))
 
     @staticmethod
     def _ident(ident: object) -> str:
         try:
             return _ids.validate(ident)  # type: ignore[arg-type]
         except _ids.InvalidIdentifier as e:
-            raise InputError(f"Invalid fødselsnummer/D-number {e.masked}: {e.reason}. Nothing was sent.") from None
+            raise InputError(msg("client.bad_id", masked=e.masked, reason=e.reason)) from None
         except AttributeError:
-            raise InputError("An identifier must be a string of 11 digits. Nothing was sent.") from None
+            raise InputError(msg("client.id_not_text")) from None
 
     def _idents(self, idents: Iterable[object]) -> list[str]:
         out, bad = [], []
@@ -240,19 +241,17 @@ class FregClient:
             except InputError:
                 bad.append(_ids.mask(x))
         if bad:
-            shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-            raise InputError(f"{len(bad)} invalid fødselsnummer/D-number(s): {shown}. Fix or remove them "
-                             "(freg_nb.ids.validate_many splits a list). Nothing was sent.")
+            shown = ", ".join(bad[:10]) + (msg("ids_input.more", n=len(bad) - 10) if len(bad) > 10 else "")
+            raise InputError(msg("client.bad_ids", n=len(bad), shown=shown))
         return out
 
     @staticmethod
     def _bulk(items: Sequence[Any], what: str) -> list[Any]:
         items = list(items)
         if not items:
-            raise InputError(f"No {what} given. Nothing was sent.")
+            raise InputError(msg("client.bulk_empty", what=what))
         if len(items) > BULK_MAX:
-            raise InputError(f"{len(items)} {what} in one bulk call: Freg takes at most {BULK_MAX}. Split the "
-                             "list into chunks of 1000 (the lookups module does this for you).")
+            raise InputError(msg("client.bulk_max", n=len(items), what=what, max=BULK_MAX))
         return items
 
     @staticmethod
@@ -264,9 +263,7 @@ class FregClient:
         out = []
         for p in parts:
             if p not in PART_NAMES:
-                raise InputError(f"Unknown part {clean_text(p, limit=40)!r}. Use person-basis, historikk, "
-                                 "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of "
-                                 "Folkeregisterperson (e.g. navn, bostedsadresse).")
+                raise InputError(msg("parts.unknown", part=clean_text(p, limit=40), hint="", field=_field("parts")))
             if p not in out:
                 out.append(p)
         return out or None
@@ -275,7 +272,8 @@ class FregClient:
     def _criteria(criteria: Mapping[str, Any], allowed: frozenset[str], op: str) -> dict[str, Any]:
         unknown = sorted(set(criteria) - allowed)
         if unknown:
-            raise InputError(f"Unknown {op} criteria: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.")
+            raise InputError(msg("client.criteria_unknown", op=op, unknown=", ".join(unknown),
+                                 allowed=", ".join(sorted(allowed))))
         out: dict[str, Any] = {}
         for k, v in criteria.items():
             if v is None:
@@ -288,7 +286,7 @@ class FregClient:
                 v = str(v)
             out[k] = v
         if not out:
-            raise InputError(f"No {op} criteria given.")
+            raise InputError(msg("client.criteria_none", op=op))
         return out
 
     # -- the one request path ------------------------------------------------------------
@@ -390,7 +388,7 @@ class FregClient:
     def bulk_lookup(self, role: str, idents: Sequence[str], *, parts: Sequence[str] | None = None,
                     raw: bool = False, ordered: bool = False) -> Any:
         """POST v1/personer/bulkoppslag (≤ 1000 ids): ``{"oppslag": [...]}``."""
-        idents = self._idents(self._bulk(idents, "identifiers"))
+        idents = self._idents(self._bulk(idents, "fødselsnummer"))
         params = _part_params(self._parts(parts)) or {}
         if ordered:
             params["somBestilt"] = "true"
@@ -401,13 +399,13 @@ class FregClient:
     def search(self, role: str, *, raw: bool = False, **criteria: Any) -> Any:
         """GET v1/personer/soek: identifiers matching the criteria (at most 10 000 hits). ``foedselsdato`` may be
         a date or text in a common form; it is sent as Freg's ``YYYYMMDD``."""
-        params = self._criteria(_search_date(criteria), SEARCH_CRITERIA, "search")
+        params = self._criteria(_search_date(criteria), SEARCH_CRITERIA, "søk")
         return self._body(self._call(role, "GET", "v1/personer/soek", params=params), raw)
 
     def unique_search(self, role: str, *, parts: Sequence[str] | None = None, raw: bool = False,
                       **criteria: Any) -> Any:
         """GET v1/personer/entydigsoek: exactly one person (a qualifying combination is needed)."""
-        params = self._criteria(_search_date(criteria), UNIQUE_SEARCH_CRITERIA, "unique search")
+        params = self._criteria(_search_date(criteria), UNIQUE_SEARCH_CRITERIA, "entydig søk")
         if "identifikasjonsnummer" in params:
             params["identifikasjonsnummer"] = self._ident(params["identifikasjonsnummer"])
         params.update(_part_params(self._parts(parts)) or {})
@@ -416,7 +414,7 @@ class FregClient:
     def archived_person(self, role: str, document_id: str, *, parts: Sequence[str] | None = None,
                         raw: bool = False) -> Any:
         """GET v1/personer/arkiv/{dokumentidentifikator} (med hjemmel only)."""
-        doc = _nonempty(document_id, "document id")
+        doc = _nonempty(document_id, "dokumentidentifikator")
         r = self._call(role, "GET", "v1/personer/arkiv/{dokumentidentifikator}",
                        path={"dokumentidentifikator": doc}, params=_part_params(self._parts(parts)))
         return self._body(r, raw)
@@ -425,7 +423,7 @@ class FregClient:
                       raw: bool = False) -> Any:
         """POST v1/personer/bulkoppslag/arkiv (≤ 1000 document ids). Parsed: ``{"oppslag": [...]}`` with one
         entry per asked id, read from either answer shape (``bulkshapes.reconcile``)."""
-        docs = [_nonempty(d, "document id") for d in self._bulk(document_ids, "document ids")]
+        docs = [_nonempty(d, "dokumentidentifikator") for d in self._bulk(document_ids, "dokumentidentifikatorer")]
         return self._bulk_documents(role, "v1/personer/bulkoppslag/arkiv", docs, bulkshapes.PERSON, raw,
                                     params=_part_params(self._parts(parts)))
 
@@ -445,12 +443,12 @@ class FregClient:
         body = dict(criteria)
         statuses = body.get("personstatustyper")
         if not statuses or isinstance(statuses, str):
-            raise InputError("A tailored extract needs personstatustyper: a list from "
-                             f"{', '.join(sorted(PERSON_STATUS_TYPES))}.")
+            raise InputError(msg("criteria.status_required", field=_field("personstatustyper"),
+                                 choices=", ".join(sorted(PERSON_STATUS_TYPES))))
         bad = sorted(set(statuses) - PERSON_STATUS_TYPES)
         if bad:
-            raise InputError(f"Unknown personstatustyper: {', '.join(map(str, bad))}. Use "
-                             f"{', '.join(sorted(PERSON_STATUS_TYPES))}.")
+            raise InputError(msg("criteria.status_bad", field=_field("personstatustyper"), value=", ".join(map(str, bad)),
+                                 choices=", ".join(sorted(PERSON_STATUS_TYPES))))
         r = self._call(role, "POST", "v1/uttrekk/tilpasset", json=body, repeatable=False)
         return _job_id(self._body(r, False))
 
@@ -463,9 +461,9 @@ class FregClient:
     def extract_batch(self, role: str, job_id: str, batch_no: int) -> list[str] | None:
         """GET v1/uttrekk/{jobbid}/batch/{batchnr}: ids; ``None`` = not ready (404); ``[]`` = the end."""
         if int(batch_no) < 0:
-            raise InputError("Batch numbers start at 0.")
+            raise InputError(msg("client.batch_no"))
         r = self._call(role, "GET", "v1/uttrekk/{jobbid}/batch/{batchnr}",
-                       path={"jobbid": _nonempty(job_id, "job id"), "batchnr": str(int(batch_no))},
+                       path={"jobbid": _nonempty(job_id, "jobbId"), "batchnr": str(int(batch_no))},
                        ok=frozenset({404}))
         if r.status_code == 404:
             return None
@@ -481,7 +479,7 @@ class FregClient:
     def feed(self, role: str, seq: int, *, etag: str | None = None, raw: bool = False) -> FeedPage:
         """GET v1/hendelser/feed?seq=N: up to 1000 events from N (inclusive); 304 when nothing is new."""
         if int(seq) < 0:
-            raise InputError("Sequence numbers are not negative.")
+            raise InputError(msg("events.not_seq", field="seq", value=seq))
         r = self._call(role, "GET", "v1/hendelser/feed", params={"seq": str(int(seq))},
                        headers={"If-None-Match": etag} if etag else None)
         new_etag = r.headers.get("ETag") or etag
@@ -498,13 +496,13 @@ class FregClient:
     def event(self, role: str, event_id: str, *, raw: bool = False) -> Any:
         """GET v1/hendelser/{hendelsesidentifikator} (med hjemmel)."""
         r = self._call(role, "GET", "v1/hendelser/{hendelsesidentifikator}",
-                       path={"hendelsesidentifikator": _nonempty(event_id, "event id")})
+                       path={"hendelsesidentifikator": _nonempty(event_id, "hendelsesidentifikator")})
         return self._body(r, raw)
 
     def bulk_events(self, role: str, event_ids: Sequence[str], *, raw: bool = False) -> Any:
         """POST v1/hendelser/bulkoppslag (≤ 1000). Parsed: ``{"oppslag": [...]}`` with one entry per asked id,
         read from either answer shape (``bulkshapes.reconcile``)."""
-        docs = [_nonempty(d, "event id") for d in self._bulk(event_ids, "event ids")]
+        docs = [_nonempty(d, "hendelsesidentifikator") for d in self._bulk(event_ids, "hendelsesidentifikatorer")]
         return self._bulk_documents(role, "v1/hendelser/bulkoppslag", docs, bulkshapes.EVENT, raw)
 
     def xsd(self, kind: str, *, role: str | None = None) -> bytes:
@@ -585,7 +583,7 @@ def _part_params(parts: list[str] | None) -> dict[str, Any] | None:
 def _nonempty(value: object, what: str) -> str:
     s = "" if value is None else str(value).strip()
     if not s:
-        raise InputError(f"Empty {what}.")
+        raise InputError(msg("client.empty", what=what))
     return s
 
 

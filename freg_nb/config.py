@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .messages import msg
 from .net import is_loopback_host
 from .paths import default_data_dir
 
@@ -115,11 +116,9 @@ def transport_problems(settings: "Settings") -> list[str]:
         if not url or is_loopback_url(url):
             continue
         if settings.verify is False:
-            problems.append(f"{name}: TLS verification can only be turned off for loopback "
-                            "hosts (the sandbox) — remove verify=False")
+            problems.append(msg("cfg.tls_off", name=name))
         if urlsplit(url).scheme == "http":
-            problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) "
-                            "— use https")
+            problems.append(msg("cfg.plain_http", name=name, url=url[:60]))
     return problems
 
 
@@ -273,8 +272,7 @@ def _read_environment(env_file: str | os.PathLike | None, environ: Mapping[str, 
     if env_file is not None:
         path = os.fspath(env_file)
         if not Path(path).is_file():
-            problems.append(f"env_file {path!s}: file not found — give the path to your .env file "
-                            "(copy .env.example to .env and fill it in)")
+            problems.append(msg("cfg.env_file", path=path))
             path = None
     elif environ is None:
         path = find_dotenv(usecwd=True) or None
@@ -294,13 +292,13 @@ def _parse_positive_int(env: Mapping[str, str], name: str, default: int, problem
     try:
         n = int(raw)
     except ValueError:
-        problems.append(f"{name}={raw!r}: not a whole number — use a positive integer such as {default}")
+        problems.append(msg("cfg.int", name=name, raw=raw, default=default))
         return default
     if n < 1:
-        problems.append(f"{name}={raw!r}: must be at least 1 — use a positive integer such as {default}")
+        problems.append(msg("cfg.int_low", name=name, raw=raw, default=default))
         return default
     if maximum is not None and n > maximum:
-        problems.append(f"{name}={raw!r}: more than {maximum} — Fiks/Freg throttle; use at most {maximum}")
+        problems.append(msg("cfg.int_high", name=name, raw=raw, maximum=maximum))
         return default
     return n
 
@@ -312,18 +310,17 @@ def _parse_roles(raw: str, problems: list[str]) -> dict[str, str]:
         if not item:
             continue
         if "=" not in item:
-            problems.append(f"FIKS_ROLLER: {item[:40]!r} is not name=uuid — write {example}")
+            problems.append(msg("cfg.roles_item", item=item[:40], example=example))
             continue
         name, rid = (x.strip() for x in item.split("=", 1))
         if not _ROLE_NAME_RE.match(name):
-            problems.append(f"FIKS_ROLLER: role name {name[:40]!r} is not a simple name — use letters, digits, - or _")
+            problems.append(msg("cfg.roles_name", name=name[:40]))
             continue
         if not is_uuid(rid):
-            problems.append(f"FIKS_ROLLER: role id for {name!r} is not a UUID — copy the role id "
-                            "(8-4-4-4-12 hex digits) from Fiks forvaltning")
+            problems.append(msg("cfg.roles_uuid", name=name))
             continue
         if name in roles:
-            problems.append(f"FIKS_ROLLER: role name {name!r} appears twice — give each role a unique name")
+            problems.append(msg("cfg.roles_twice", name=name))
             continue
         roles[name] = rid.lower()
     return roles
@@ -332,9 +329,9 @@ def _parse_roles(raw: str, problems: list[str]) -> dict[str, str]:
 def _check_url(name: str, url: str, problems: list[str]) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"{name}={url[:60]!r}: not an http(s) URL — e.g. https://api.fiks.test.ks.no")
+        problems.append(msg("cfg.not_url", name=name, url=url[:60]))
     elif parts.scheme == "http" and not is_loopback_url(url):
-        problems.append(f"{name}={url[:60]!r}: plain http is only allowed on loopback (the sandbox) — use https")
+        problems.append(msg("cfg.plain_http", name=name, url=url[:60]))
 
 
 def load_p12(data: bytes, password: "Secret | None") -> tuple[Any, Any]:
@@ -352,31 +349,27 @@ def _check_certificate(path: Path, password: Secret | None, problems: list[str],
 
     name = "MASKINPORTEN_CERT_FILE"
     if not path.is_file():
-        problems.append(f"{name}={str(path)!r}: file not found — give the path of your business certificate (.p12)")
+        problems.append(msg("cfg.cert_missing", name=name, path=str(path)))
         return
     if password is None:
-        problems.append("MASKINPORTEN_CERT_PASSWORD: missing — set the password of the .p12 file")
+        problems.append(msg("cfg.cert_password"))
         return
     try:
         key, cert = load_p12(path.read_bytes(), password)
     except Exception:
-        problems.append(f"{name}={str(path)!r}: the .p12 file could not be opened — the password "
-                        "(MASKINPORTEN_CERT_PASSWORD) is wrong or the file is not a PKCS#12 certificate")
+        problems.append(msg("cfg.cert_open", name=name, path=str(path)))
         return
     if key is None or cert is None:
-        problems.append(f"{name}={str(path)!r}: the .p12 holds no private key and certificate — "
-                        "export the business certificate with its private key")
+        problems.append(msg("cfg.cert_empty", name=name, path=str(path)))
         return
     if not isinstance(key, rsa.RSAPrivateKey):
-        problems.append(f"{name}={str(path)!r}: the key is not RSA — Maskinporten needs an RSA key (RS256)")
+        problems.append(msg("cfg.not_rsa", name=name, path=str(path)))
     not_after = cert.not_valid_after_utc
     not_before = cert.not_valid_before_utc
     if not_after <= now:
-        problems.append(f"{name}={str(path)!r}: the certificate expired on {not_after:%Y-%m-%d} — "
-                        "order a new business certificate and register it with the Maskinporten client")
+        problems.append(msg("cfg.cert_expired", name=name, path=str(path), day=f"{not_after:%Y-%m-%d}"))
     elif not_before > now:
-        problems.append(f"{name}={str(path)!r}: the certificate is not valid before {not_before:%Y-%m-%d %H:%M} UTC "
-                        "— check the computer's clock or wait")
+        problems.append(msg("cfg.cert_future", name=name, path=str(path), when=f"{not_before:%Y-%m-%d %H:%M}"))
 
 
 def _check_private_key(path: Path, problems: list[str]) -> Secret | None:
@@ -385,21 +378,19 @@ def _check_private_key(path: Path, problems: list[str]) -> Secret | None:
 
     name = "MASKINPORTEN_KEY_FILE"
     if not path.is_file():
-        problems.append(f"{name}={str(path)!r}: file not found — give the path of the PEM private key")
+        problems.append(msg("cfg.key_missing", name=name, path=str(path)))
         return None
     data = Secret(path.read_bytes())
     try:
         key = serialization.load_pem_private_key(reveal_bytes(data), password=None)
     except TypeError:
-        problems.append(f"{name}={str(path)!r}: the PEM key is encrypted — export it without a password "
-                        "(keep the file private: chmod 600)")
+        problems.append(msg("cfg.key_encrypted", name=name, path=str(path)))
         return None
     except Exception:
-        problems.append(f"{name}={str(path)!r}: not a PEM private key — give the file that begins with "
-                        "'-----BEGIN PRIVATE KEY-----' (or RSA PRIVATE KEY)")
+        problems.append(msg("cfg.key_not_pem", name=name, path=str(path)))
         return None
     if not isinstance(key, rsa.RSAPrivateKey):
-        problems.append(f"{name}={str(path)!r}: the key is not RSA — Maskinporten needs an RSA key (RS256)")
+        problems.append(msg("cfg.not_rsa", name=name, path=str(path)))
         return None
     return data
 
@@ -418,7 +409,7 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
 
     kind = (env.get("FREG_NB_ENV") or "sandbox").lower()
     if kind not in ENVIRONMENTS:
-        problems.append(f"FREG_NB_ENV={env.get('FREG_NB_ENV')!r}: unknown environment — use sandbox, test or prod")
+        problems.append(msg("cfg.env", value=env.get('FREG_NB_ENV')))
         kind = "sandbox"
     hosts = ENVIRONMENTS[kind]
     fiks = env.get("FIKS_BASE_URL") or hosts["fiks"]
@@ -429,11 +420,11 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
         fiks = fiks.rstrip("/")
         _check_url("FIKS_BASE_URL", fiks, problems)
     elif require_credentials:
-        problems.append("FIKS_BASE_URL: missing — set it to the sandbox's URL, or choose FREG_NB_ENV=test/prod")
+        problems.append(msg("cfg.no_base_url"))
     if issuer:
         _check_url("MASKINPORTEN_ISSUER", issuer, problems)
     elif require_credentials:
-        problems.append("MASKINPORTEN_ISSUER: missing — set it to the sandbox's issuer (its URL + /maskinporten/)")
+        problems.append(msg("cfg.no_issuer"))
 
     client_id = env.get("MASKINPORTEN_CLIENT_ID") or None
     cert_file = Path(env["MASKINPORTEN_CERT_FILE"]).expanduser() if env.get("MASKINPORTEN_CERT_FILE") else None
@@ -447,52 +438,44 @@ def load_settings(env_file: str | os.PathLike | None = None, environ: Mapping[st
 
     if require_credentials:
         if not client_id:
-            problems.append("MASKINPORTEN_CLIENT_ID: missing — copy the client id of your Maskinporten "
-                            "integration from Digdir's self-service (Samarbeidsportalen)")
+            problems.append(msg("cfg.no_client_id"))
         if cert_file and key_file:
-            problems.append("MASKINPORTEN_CERT_FILE and MASKINPORTEN_KEY_FILE are both set — choose one: "
-                            "a business certificate (.p12 + password) or a registered key (PEM + kid)")
+            problems.append(msg("cfg.cert_and_key"))
         elif not cert_file and not key_file:
-            problems.append("MASKINPORTEN_CERT_FILE / MASKINPORTEN_KEY_FILE: neither is set — give a business "
-                            "certificate (.p12 + MASKINPORTEN_CERT_PASSWORD) or a PEM key + MASKINPORTEN_KID")
+            problems.append(msg("cfg.no_cert_or_key"))
         elif cert_file:
             _check_certificate(cert_file, cert_pw, problems, now)
         else:
             assert key_file is not None
             private_key = _check_private_key(key_file, problems)
             if not kid:
-                problems.append("MASKINPORTEN_KID: missing — with a PEM key, give the key id (kid) "
-                                "registered on the Maskinporten client")
+                problems.append(msg("cfg.no_kid"))
         if not integration_id:
-            problems.append("FIKS_INTEGRASJON_ID: missing — copy the integration id (UUID) from Fiks forvaltning")
+            problems.append(msg("cfg.no_integration"))
         elif not is_uuid(integration_id):
-            problems.append("FIKS_INTEGRASJON_ID: not a UUID — copy the integration id (8-4-4-4-12 hex digits) "
-                            "from Fiks forvaltning")
+            problems.append(msg("cfg.integration_uuid"))
         if not integration_pw:
-            problems.append("FIKS_INTEGRASJON_PASSORD: missing — set the integration's password from Fiks forvaltning")
+            problems.append(msg("cfg.no_integration_pw"))
         if DEFAULT_SCOPE not in scope.split():
-            problems.append(f"MASKINPORTEN_SCOPE={scope!r}: Fiks needs the scope {DEFAULT_SCOPE} — "
-                            f"set MASKINPORTEN_SCOPE={DEFAULT_SCOPE} (or leave it empty)")
+            problems.append(msg("cfg.scope", scope=scope, default=DEFAULT_SCOPE))
 
     roles: dict[str, str] = {}
     raw_roles = env.get("FIKS_ROLLER", "")
     if raw_roles:
         roles = _parse_roles(raw_roles, problems)
     elif require_credentials:
-        problems.append("FIKS_ROLLER: missing — name at least one role: FIKS_ROLLER=skole=<role uuid>")
+        problems.append(msg("cfg.no_roles"))
 
     data_dir = default_data_dir(env)
     raw_dir = env.get("FREG_NB_DATA_DIR", "")
     if raw_dir:
         p = Path(raw_dir).expanduser()
         if not p.is_absolute():
-            problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: a relative path depends on where the notebook "
-                            "runs — give an absolute path (or ~/...)")
+            problems.append(msg("cfg.dir_relative", value=raw_dir))
         elif p.exists() and not p.is_dir():
-            problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: exists and is not a folder — choose a folder path")
+            problems.append(msg("cfg.dir_not_folder", value=raw_dir))
         elif p == Path(p.anchor) or p == Path.home():
-            problems.append(f"FREG_NB_DATA_DIR={raw_dir!r}: not the root or your home folder — choose a "
-                            "dedicated folder (freg-nb purge empties it)")
+            problems.append(msg("cfg.dir_root", value=raw_dir))
         else:
             data_dir = p
     concurrency = _parse_positive_int(env, "FREG_NB_CONCURRENCY", DEFAULT_CONCURRENCY, problems, maximum=64)

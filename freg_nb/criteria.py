@@ -11,10 +11,13 @@ import re
 import warnings
 from typing import Any, Mapping, Sequence
 
+from . import kommuner
 from .codes import EXTRACT_PERSONSTATUSTYPER, KJOENN, SIVILSTANDSTYPER
 from .errors import InputError
+from .messages import field as _label
+from .messages import msg
 
-__all__ = ["CriteriaWarning", "KJOENN", "PERSONSTATUSTYPER", "SIVILSTANDSTYPER", "merge_renamed",
+__all__ = ["KJOENN", "PERSONSTATUSTYPER", "SIVILSTANDSTYPER", "merge_renamed",
            "tailored_criteria"]
 
 SNAKE_CRITERIA = {
@@ -37,7 +40,7 @@ def merge_renamed(given: dict[str, Any], old: Mapping[str, Any], function: str) 
         warnings.warn(f"{function}({name}=…) is deprecated: use Freg's name {new}=…", DeprecationWarning,
                       stacklevel=3)
         if out.get(new) is not None:
-            raise InputError(f"{new} is given twice (also as {name}): drop the old name. Nothing was sent.")
+            raise InputError(msg("criteria.twice", field=_label(new), new=new, old=name))
         out[new] = value
     return out
 
@@ -63,15 +66,11 @@ XXK XXX XUK
 """.split())
 
 
-class CriteriaWarning(UserWarning):
-    """Criteria that are valid but probably not what was meant (e.g. an unknown municipality)."""
-
-
 def _year(value: Any, label: str, problems: list[str], this_year: int) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        problems.append(f"{label}: expected a year like 1955, got {value!r}.")
+        problems.append(msg("extract.year", field=_label(label), value=value))
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -80,13 +79,13 @@ def _year(value: Any, label: str, problems: list[str], this_year: int) -> int | 
     elif isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
         year = int(value)
     else:
-        problems.append(f"{label}: expected a four-digit year like 1955, got {value!r}.")
+        problems.append(msg("extract.year", field=_label(label), value=value))
         return None
     if year < EARLIEST_YEAR:
-        problems.append(f"{label}: {year} is before {EARLIEST_YEAR}; Folkeregisteret has no one born or dead then.")
+        problems.append(msg("criteria.year_early", field=_label(label), value=year, earliest=EARLIEST_YEAR))
         return None
     if year > this_year:
-        problems.append(f"{label}: {year} is in the future (this year is {this_year}).")
+        problems.append(msg("extract.year_future", field=_label(label), value=year))
         return None
     return year
 
@@ -95,46 +94,37 @@ def _range(lo_val: Any, hi_val: Any, what: str, problems: list[str], this_year: 
     lo = _year(lo_val, f"{what}FraOgMed", problems, this_year)
     hi = _year(hi_val, f"{what}TilOgMed", problems, this_year)
     if lo is not None and hi is not None and lo > hi:
-        problems.append(f"{what}FraOgMed ({lo}) is after {what}TilOgMed ({hi}): swap them.")
+        problems.append(msg("extract.year_order", first=_label(f"{what}FraOgMed"), last=_label(f"{what}TilOgMed")))
     return lo, hi
 
 
-def _municipality(value: Any, label: str, problems: list[str], unknown: list[str]) -> str | None:
+def _municipality(value: Any, label: str, problems: list[str]) -> str | None:
+    """The same rule as search (``kommuner.problem``): unknown numbers refused with close matches,
+    a former municipality only when marked ``kommuner.historisk(...)``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    s = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if s is None or not re.fullmatch(r"\d{4}", s):
-        hint = ""
-        if s is not None and re.fullmatch(r"\d{1,3}", s):
-            hint = f" (with leading zeros: '{s.zfill(4)}')"
-        problems.append(f"{label}: a kommunenummer has four digits, as a string{hint}; got {value!r}.")
+    problem = kommuner.problem(value, _label(label))
+    if problem:
+        problems.append(problem)
         return None
-    if not _is_current_municipality(s):
-        unknown.append(f"{label} {s} is not a current municipality (freg_nb/data/kommuner.csv); "
-                       "Freg will find no one there unless the list is out of date.")
-    return s
-
-
-def _is_current_municipality(number: str) -> bool:
-    from . import kommuner
-
-    return kommuner.is_current(number)
+    return str(value).strip()
 
 
 def _statuses(value: Any, problems: list[str]) -> list[str]:
+    required = msg("criteria.status_required", field=_label("personstatustyper"), choices=", ".join(PERSONSTATUSTYPER))
     if value is None:
-        problems.append("personstatustyper is required: one or more of " + ", ".join(PERSONSTATUSTYPER) + ".")
+        problems.append(required)
         return []
     items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
     if not items or all(isinstance(v, str) and not v for v in items):
-        problems.append("personstatustyper is required: one or more of " + ", ".join(PERSONSTATUSTYPER) + ".")
+        problems.append(required)
         return []
     out: list[str] = []
     for v in items:
         key = str(v).strip().lower() if isinstance(v, str) else None
         if key not in PERSONSTATUSTYPER:
-            problems.append(f"personstatustyper: {v!r} is not allowed in an extract; "
-                            f"choose from {', '.join(PERSONSTATUSTYPER)}.")
+            problems.append(msg("criteria.status_bad", field=_label("personstatustyper"), value=v,
+                                choices=", ".join(PERSONSTATUSTYPER)))
         elif key not in out:
             out.append(key)
     return out
@@ -158,8 +148,8 @@ def tailored_criteria(
     """Check extract criteria and return Freg's request body (``TilpassetUttrekkJobbRequest``).
 
     Every problem is collected and raised as one ``InputError`` listing them all, before any
-    request is sent. A well-formed but unknown municipality number gives a ``CriteriaWarning``
-    (the list of municipalities may be older than Freg), not a refusal.
+    request is sent. A municipality number must be a current one (close matches are suggested), as in
+    search; a former municipality's number only when marked ``kommuner.historisk("1201")``.
 
     The keywords are Freg's own names (camelCase). The snake_case names of earlier versions
     (``foedselsaar_fra_og_med`` …) still work but give a ``DeprecationWarning``.
@@ -177,38 +167,37 @@ def tailored_criteria(
         foedselsaarFraOgMed, foedselsaarTilOgMed = given["foedselsaarFraOgMed"], given["foedselsaarTilOgMed"]
         doedsaarFraOgMed, doedsaarTilOgMed = given["doedsaarFraOgMed"], given["doedsaarTilOgMed"]
     problems: list[str] = []
-    unknown: list[str] = []
     this_year = (today or dt.date.today()).year
     statuses = _statuses(personstatustyper, problems)
 
-    bosted = _municipality(bostedskommunenummer, "bostedskommunenummer", problems, unknown)
-    opphold = _municipality(oppholdskommunenummer, "oppholdskommunenummer", problems, unknown)
+    bosted = _municipality(bostedskommunenummer, "bostedskommunenummer", problems)
+    opphold = _municipality(oppholdskommunenummer, "oppholdskommunenummer", problems)
     if bosted and opphold:
-        problems.append("give either bostedskommunenummer (where people live) or oppholdskommunenummer "
-                        "(where people stay), not both: Freg accepts one of them.")
+        problems.append(msg("criteria.both_kommuner", bosted=_label("bostedskommunenummer"),
+                            opphold=_label("oppholdskommunenummer")))
 
     f_lo, f_hi = _range(foedselsaarFraOgMed, foedselsaarTilOgMed, "foedselsaar", problems, this_year)
     d_lo, d_hi = _range(doedsaarFraOgMed, doedsaarTilOgMed, "doedsaar", problems, this_year)
     if d_hi is not None and f_lo is not None and d_hi < f_lo:
-        problems.append(f"doedsaarTilOgMed ({d_hi}) is before foedselsaarFraOgMed ({f_lo}): "
-                        "no one can die before they are born.")
+        problems.append(msg("criteria.death_before_birth", death=_label("doedsaarTilOgMed"), d=d_hi,
+                            birth=_label("foedselsaarFraOgMed"), b=f_lo))
 
     sex = None
     if kjoenn is not None and not (isinstance(kjoenn, str) and not kjoenn.strip()):
         sex = kjoenn.strip().lower() if isinstance(kjoenn, str) else None
         if sex not in KJOENN:
-            problems.append(f"kjoenn: {kjoenn!r} is not valid; use 'kvinne' or 'mann' (or leave it out for both).")
+            problems.append(msg("criteria.kjoenn", field=_label("kjoenn"), value=kjoenn))
             sex = None
 
     citizenship = None
     if statsborgerskap is not None and not (isinstance(statsborgerskap, str) and not statsborgerskap.strip()):
         s = statsborgerskap.strip().upper() if isinstance(statsborgerskap, str) else ""
         if not re.fullmatch(r"[A-Z]{3}", s):
-            hint = " (Norway is 'NOR', not 'NO')" if s in ("NO", "NB", "NN") else ""
-            problems.append(f"statsborgerskap: use an ISO 3166-1 alpha-3 country code like 'NOR', 'SWE', "
-                            f"'POL'{hint}; got {statsborgerskap!r}.")
+            hint = msg("criteria.nor_hint") if s in ("NO", "NB", "NN") else ""
+            problems.append(msg("criteria.country_format", field=_label("statsborgerskap"), value=statsborgerskap,
+                                hint=hint))
         elif s not in _ISO3:
-            problems.append(f"statsborgerskap: {s!r} is not an ISO 3166-1 alpha-3 country code.")
+            problems.append(msg("criteria.country_unknown", field=_label("statsborgerskap"), value=s))
         else:
             citizenship = s
 
@@ -217,19 +206,14 @@ def tailored_criteria(
         by_lower = {v.lower(): v for v in SIVILSTANDSTYPER}
         civil = by_lower.get(sivilstandstype.strip().lower()) if isinstance(sivilstandstype, str) else None
         if civil is None:
-            problems.append(f"sivilstandstype: {sivilstandstype!r} is not valid; choose from "
-                            f"{', '.join(SIVILSTANDSTYPER)}.")
+            problems.append(msg("criteria.sivilstand", field=_label("sivilstandstype"), value=sivilstandstype,
+                                choices=", ".join(SIVILSTANDSTYPER)))
 
     if (d_lo is not None or d_hi is not None) and statuses and "doed" not in statuses:
-        problems.append("doedsaar is given but personstatustyper does not include 'doed': no one would "
-                        "match. Add 'doed' to personstatustyper or leave the death years out.")
+        problems.append(msg("criteria.death_not_dead", status=_label("personstatustyper")))
 
     if problems:
-        n = len(problems)
-        raise InputError("\n".join([f"{n} problem{'s' if n != 1 else ''} with the extract criteria "
-                                    "(nothing was sent to Freg):", *(f"  - {p}" for p in problems)]))
-    for msg in unknown:
-        warnings.warn(msg, CriteriaWarning, stacklevel=3)
+        raise InputError("\n".join([msg("criteria.head", n=len(problems)), *(f"  - {p}" for p in problems)]))
 
     body: dict[str, Any] = {"personstatustyper": statuses}
     if bosted:

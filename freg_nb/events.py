@@ -28,6 +28,7 @@ from freg_nb import bulkshapes, duck
 from freg_nb._compat import keywords_after_client
 from freg_nb.codes import HENDELSETYPER
 from freg_nb.errors import AccessDenied, InputError
+from freg_nb.messages import field, msg
 from freg_nb.feed import (
     EVENT_COLUMNS,
     OSLO,
@@ -87,7 +88,7 @@ _FREQ = {"day": "day", "dag": "day", "d": "day", "week": "week", "uke": "week", 
 def _freq(freq: str) -> str:
     key = str(freq or "").strip().lower()
     if key not in _FREQ:
-        raise InputError(f"Unknown period {freq!r}: use day/week/month (or dag/uke/måned).")
+        raise InputError(msg("events.freq", value=freq))
     return _FREQ[key]
 
 
@@ -130,13 +131,15 @@ def read_events(client: FregClient, *, roles: str | Sequence[str] | None = None,
     d0, d1 = to_date(start, "start"), to_date(end, "end")
     s0, s1 = seq_arg(start_seq, "start_seq"), seq_arg(end_seq, "end_seq")
     if (d0 or d1) and (s0 is not None or s1 is not None):
-        raise InputError("Give either dates (start/end) or sequence numbers (start_seq/end_seq), not both.")
-    if d0 and d1 and d1 < d0:
-        raise InputError(f"end ({d1}) is before start ({d0}).")
+        raise InputError(msg("events.dates_or_seq"))
+    _check_dates(d0, d1)
+    today = datetime.now(OSLO).date()
+    if d0 and d0 > today:  # the feed holds nothing after today: refused before any request
+        raise InputError(msg("events.future_start", field=field("start"), value=d0, today=today))
     if s0 is not None and s1 is not None and s1 < s0:
-        raise InputError(f"end_seq ({s1}) is before start_seq ({s0}).")
+        raise InputError(msg("events.seq_order", s0=s0, s1=s1))
     if d0 is None and s0 is None:
-        d0 = datetime.now(OSLO).date() - timedelta(days=7)
+        d0 = today - timedelta(days=7)
     _check_types(event_types)
     store = client.data_dir
     ranges: dict[str, tuple[int, int | None]] = {}
@@ -150,9 +153,7 @@ def read_events(client: FregClient, *, roles: str | Sequence[str] | None = None,
             except NoTimestamps:
                 via = _timestamped_role(client, names, exclude=name)
                 if via is None:
-                    raise NoTimestamps(
-                        f"The feed of role {name!r} has no timestamps, and no other chosen role's feed "
-                        "has them. Add a role med hjemmel to roles, or give start_seq/end_seq.") from None
+                    raise NoTimestamps(msg("events.no_timestamps", role=name)) from None
                 lo, hi = _range_for_dates(client, name, d0, d1, via, cache)
                 if via not in names:
                     log.info("role %s has no timestamps: also reading role %s to place its events in time",
@@ -222,10 +223,10 @@ def _check_types(event_types: Sequence[str] | None) -> None:
     if event_types is None:
         return
     if isinstance(event_types, str):
-        raise InputError("event_types: give a list of types, e.g. ['personErDoed', 'endringINavn'].")
+        raise InputError(msg("events.types_list", field=field("event_types")))
     bad = [t for t in event_types if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z]+", t)]
     if bad:
-        raise InputError(f"event_types: {bad!r} are not event type names (letters only, e.g. endringINavn).")
+        raise InputError(msg("events.types_bad", field=field("event_types"), bad=bad))
 
 
 def _types_clause(event_types: Sequence[str] | None, joiner: str) -> str:
@@ -277,8 +278,7 @@ def _filters(roles, start, end, event_types, start_seq=None, end_seq=None) -> tu
         where.append("role IN (SELECT unnest($roles))")
         params["roles"] = roles
     d0, d1 = to_date(start, "start"), to_date(end, "end")
-    if d0 and d1 and d1 < d0:
-        raise InputError(f"end ({d1}) is before start ({d0}).")
+    _check_dates(d0, d1)
     if d0:
         where.append("dato >= $d0")
         params["d0"] = d0
@@ -298,11 +298,25 @@ def _filters(roles, start, end, event_types, start_seq=None, end_seq=None) -> tu
     return " AND ".join(where), params
 
 
+def _check_dates(d0: date | None, d1: date | None) -> None:
+    if d0 and d1 and d1 < d0:
+        raise InputError(msg("events.date_order"))
+
+
 def _resolve_source(client: StoredEvents, roles):
-    """All stored event files (other roles' timestamps may place undated events) + role names."""
+    """All stored event files (other roles' timestamps may place undated events) + role names.
+    Chosen roles whose events were never read are an InputError saying how to read them first
+    (a read that found no events in its period gives an empty table, not this)."""
     if roles is not None:
         roles = [role_name(client, r) for r in ([roles] if isinstance(roles, str) else roles)]
-    return event_files(client, None), roles
+    files = event_files(client, None)
+    feeds = client.data_dir.path / "feeds"   # a role's folder is made by its first read_events, even if empty
+    read = [f.name for f in feeds.iterdir() if f.is_dir()] if feeds.is_dir() else []
+    if not (set(read) & set(roles) if roles is not None else read):
+        chosen = roles if roles is not None else list(client.roles)
+        raise InputError(msg("events.none_stored", roles=", ".join(chosen) or "–",
+                             example=repr(chosen[0] if chosen else "analyse")))
+    return files, roles
 
 
 UNKNOWN_TYPE = "(ukjent)"
@@ -449,7 +463,7 @@ def top_event_types(client: StoredEvents, *, n: int = 10, roles: str | Sequence[
     >>> top_event_types(client, n=5)   # doctest: +SKIP
     """
     if not isinstance(n, int) or n < 1:
-        raise InputError("n must be a whole number ≥ 1.")
+        raise InputError(msg("events.top_n", value=n))
     vol = event_volumes(client, roles=roles, freq="month", start=start, end=end)
     if not len(vol):
         return pd.DataFrame(columns=["role", "rank", "hendelsetype", "events", "share"])
@@ -484,19 +498,18 @@ def event_changes(client: FregClient, *, role: str, start: Any = None, end: Any 
     from freg_nb import privacy
 
     if not isinstance(sample, int) or not 1 <= sample <= 10_000:
-        raise InputError("sample must be a whole number from 1 to 10 000.")
+        raise InputError(msg("events.sample", value=sample))
     name = role_name(client, role)
     files = event_files(client, [name])
     if not files:
-        raise InputError(f"No stored events for role {name!r}: read them first with read_events(client, roles={name!r}).")
+        raise InputError(msg("events.none_stored", roles=name, example=repr(name)))
     where, params = _filters([name], start, end, event_types)
     ids = _query(files, f"""
         SELECT hendelsesdokument FROM events WHERE {where} AND hendelsesdokument IS NOT NULL
         ORDER BY hash(sekvensnummer + $seed), sekvensnummer LIMIT $n
     """, {**params, "seed": int(seed), "n": int(sample)})["hendelsesdokument"].tolist()
     if not ids:
-        raise InputError(f"The stored events of role {name!r} carry no hendelsesdokument ids "
-                         "(a role «uten hjemmel» gets identifiers only). Choose a role med hjemmel.")
+        raise InputError(msg("events.no_documents", role=name))
     store = client.data_dir
     run = store.raw_dir(f"hendelser-{name}-{int(time.time() * 1000)}")
     chunks = [ids[i:i + 1000] for i in range(0, len(ids), 1000)]

@@ -19,6 +19,7 @@ from .display import excel_csv
 from ._connect import resolve_client
 from .errors import InputError
 from .extract_records import DONE, check_name, state_rel, store_of
+from .messages import msg
 
 if TYPE_CHECKING:
     from .client import FregClient
@@ -68,8 +69,7 @@ def export_tables(store: "DataDir", stem: str, sheets: Mapping[str, pd.DataFrame
         else:
             too_big = [n for n, df in sheets.items() if len(df) > EXCEL_MAX_ROWS]
             if too_big:
-                raise InputError(f"{len(sheets[too_big[0]])} rows do not fit in one Excel sheet; "
-                                 "use parquet or csv.")
+                raise InputError(msg("export.too_big", rows=len(sheets[too_big[0]])))
             buf = io.BytesIO()
             with pd.ExcelWriter(buf, engine="openpyxl") as xw:
                 for sheet, df in sheets.items():
@@ -100,27 +100,26 @@ def export_extract(client: "FregClient | None" = None, extract: "str | pd.DataFr
     if deprecated:
         raise TypeError(f"export_extract() got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
     if extract is None:
-        raise InputError("export_extract: name the extract (or pass the DataFrame read_*_extract returned).")
+        raise InputError(msg("export.no_extract"))
     if isinstance(extract, pd.DataFrame):
         info = extract.attrs.get("uttrekk") or {}
         name = info.get("navn")
         if not name:
-            raise InputError("export_extract: this DataFrame does not come from read_tailored_extract / "
-                             "read_complete_extract; pass the extract's name instead.")
+            raise InputError(msg("export.not_extract"))
     else:
         name = check_name(extract)
     fmts = [formats] if isinstance(formats, str) else list(formats)
     bad = [f for f in fmts if f not in EXPORT_FORMATS]
     if bad or not fmts:
-        raise InputError(f"export_extract: unknown format(s) {bad or fmts}; choose from {', '.join(EXPORT_FORMATS)}.")
+        raise InputError(msg("export.unknown_format", bad=", ".join(map(str, bad or fmts)) or "–",
+                             choices=", ".join(EXPORT_FORMATS)))
     store = store_of(resolve_client(client))
     st = store.read_json(state_rel(name))
     if not st or st.get("status") != DONE or not st.get("parquet"):
-        raise InputError(f"export_extract: extract {name!r} is not finished in this data folder; run it first "
-                         "(freg_nb.list_extracts() shows the recorded ones).")
+        raise InputError(msg("export.not_finished", name=name))
     df = pd.read_parquet(store.resolve(st["parquet"]))
     df = privacy.mask_ids(privacy.drop_protected_addresses(df), show=show_ids)
     try:
         return export_tables(store, f"extracts/{name}/eksport/{name}", {"uttrekk": df}, fmts)
     except InputError as e:
-        raise InputError(f"export_extract: {e}") from None
+        raise InputError(str(e)) from None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ._connect import resolve_client
 from .errors import InputError
+from .messages import field, msg
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,8 +48,7 @@ def age_hours(stamp: str | None) -> float:
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".", "-")) or ".." in name:
-        raise InputError(f"Extract name {name!r}: use 1–80 letters (a–z, A–Z), digits, '.', '_' or '-', "
-                         "starting with a letter or digit — e.g. 'femaaringer-0301'.")
+        raise InputError(msg("extract.bad_name", field=field("name"), name=name))
     return name
 
 
@@ -156,7 +156,7 @@ def discard_extract(client: "FregClient | None" = None, name: str | None = None,
     if deprecated:
         raise TypeError(f"discard_extract() got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
     if name is None:
-        raise InputError("discard_extract: name the extract to delete.")
+        raise InputError(msg("extract.discard_which"))
     client = resolve_client(client)
     folder = store_of(client).resolve(f"extracts/{check_name(name)}")
     if not folder.exists():

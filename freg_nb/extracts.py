@@ -69,6 +69,7 @@ from .extract_records import (
     state_rel,
     store_of,
 )
+from .messages import msg
 from .parts import check_parts
 
 if TYPE_CHECKING:
@@ -147,10 +148,7 @@ class _Run:
         st = self.store.read_json(self.rel)
         if st is not None:
             if st.get("spec") != self.spec:
-                raise InputError(
-                    f"An extract named {self.name!r} already exists in the data folder with other criteria "
-                    f"({describe_spec(st.get('spec') or {})}). Choose another name, or remove the old one "
-                    f"with freg_nb.discard_extract(client, {self.name!r}) to start over.")
+                raise InputError(msg("extract.exists", name=self.name, spec=describe_spec(st.get("spec") or {})))
             return st
         st = {"version": STATE_VERSION, "name": self.name, "kind": self.kind, "role": self.role,
               "spec": self.spec, "status": "new", "created_at": now_iso(), "job_id": None,
@@ -374,16 +372,16 @@ def _old_call_shape(function: str, client: Any, role: str | None, legacy: dict[s
         warnings.warn(f"{function}({client!r}, client=…) is deprecated: call {function}(client, role={client!r}, …)",
                       DeprecationWarning, stacklevel=3)
         if role is not None:
-            raise InputError(f"{function}: the role is given twice. Call {function}(client, role=…).")
+            raise InputError(msg("extract.role_twice", function=function))
         client, role = legacy.pop("client", None), client
     elif "client" in legacy:
         warnings.warn(f"{function}(client=…) is deprecated: give the client first, {function}(client, role=…)",
                       DeprecationWarning, stacklevel=3)
         if client is not None:
-            raise InputError(f"{function}: the client is given twice.")
+            raise InputError(msg("extract.client_twice", function=function))
         client = legacy.pop("client")
     if role is None:
-        raise InputError(f"{function}: name the role, e.g. {function}(client, role='analyse', …). Nothing was sent.")
+        raise InputError(msg("extract.no_role", function=function))
     return client, role
 
 
@@ -491,11 +489,10 @@ def read_complete_extract(
     if feedsekvensnr is not None:
         if isinstance(feedsekvensnr, bool) or not (isinstance(feedsekvensnr, int) or
                                                    (isinstance(feedsekvensnr, str) and feedsekvensnr.isdigit())):
-            raise InputError(f"feedsekvensnr must be a non-negative whole number (a sequence number of the "
-                             f"hendelser feed), got {feedsekvensnr!r}. Nothing was sent.")
+            raise InputError(msg("extract.feedsekvensnr", value=feedsekvensnr))
         feedsekvensnr = int(feedsekvensnr)
         if feedsekvensnr < 0:
-            raise InputError("feedsekvensnr must not be negative. Nothing was sent.")
+            raise InputError(msg("extract.feedsekvensnr", value=feedsekvensnr))
     client = resolve_client(client)
     require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     _, role_name = client.resolve_role(role)
@@ -511,11 +508,11 @@ def read_complete_extract(
 def _check_run_options(wait_timeout: float, poll_interval: float) -> None:
     problems = []
     if not isinstance(wait_timeout, (int, float)) or wait_timeout <= 0:
-        problems.append(f"wait_timeout must be a positive number of seconds, got {wait_timeout!r}")
+        problems.append(msg("extract.seconds", field="wait_timeout", value=wait_timeout))
     if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-        problems.append(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        problems.append(msg("extract.seconds", field="poll_interval", value=poll_interval))
     if problems:
-        raise InputError("; ".join(problems) + ". Nothing was sent.")
+        raise InputError(" ".join(problems) + " " + msg("common.nothing_sent"))
 
 
 # --------------------------------------------------------------------------------------------

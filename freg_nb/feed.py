@@ -51,6 +51,7 @@ from freg_nb import duck
 from freg_nb.progress import Progress
 from freg_nb._compat import keywords_after_client
 from freg_nb.errors import FregNbError, InputError
+from freg_nb.messages import field, msg
 from freg_nb.store import DataDir
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def to_date(value: Any, what: str) -> date | None:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise InputError(f"{what}: {value!r} is not a date. Write it as YYYY-MM-DD, e.g. 2024-03-04.")
+    raise InputError(msg("events.not_date", field=field(what), value=value))
 
 
 def _day_start_utc(d: date) -> pd.Timestamp:
@@ -110,9 +111,9 @@ def seq_arg(value: Any, what: str) -> int | None:
     try:
         v = int(value)
     except (TypeError, ValueError):
-        raise InputError(f"{what}: {value!r} is not a sequence number (a whole number ≥ 1).") from None
+        raise InputError(msg("events.not_seq", field=field(what), value=value)) from None
     if v < 0 or (isinstance(value, float) and value != v):
-        raise InputError(f"{what}: {value!r} is not a sequence number (a whole number ≥ 1).")
+        raise InputError(msg("events.not_seq", field=field(what), value=value))
     return v
 
 
@@ -123,7 +124,7 @@ def roles_arg(client, roles: str | Sequence[str] | None) -> list[str]:
         roles = [roles]
     roles = [r for r in roles]
     if not roles:
-        raise InputError("No roles chosen. Pick at least one of: " + ", ".join(client.settings.roles))
+        raise InputError(msg("events.no_role_of", roles=", ".join(client.settings.roles)))
     for r in roles:
         client.resolve_role(r)  # raises InputError naming the known roles
     return roles
@@ -164,7 +165,7 @@ def sequence_for_date(client: FregClient, *, role: str, day: Any, via: str | Non
     """
     d = to_date(day, "day")
     if d is None:
-        raise InputError("day: give a date (YYYY-MM-DD).")
+        raise InputError(msg("events.not_date", field=field("day"), value=day))
     target = _day_start_utc(d)
     use = via or role
     calls = calls if calls is not None else []
@@ -175,9 +176,8 @@ def sequence_for_date(client: FregClient, *, role: str, day: Any, via: str | Non
         seqs = _page_seqs(entries)
         ts = page_timestamps(entries)
         if len(ts) and ts.isna().all():
-            other = " Pass via=<a role med hjemmel> — sequence numbers are the same in every feed." if via is None else ""
-            raise NoTimestamps(f"The feed of role {role_name(client, use)!r} carries no ajourholdstidspunkt "
-                               f"(identifiers only, as in «uten hjemmel»), so dates cannot be found in it.{other}")
+            other = msg("feed.via") if via is None else ""
+            raise NoTimestamps(msg("feed.no_timestamps", role=role_name(client, use), other=other))
         if ts.isna().any():  # tolerate single missing stamps: carry the previous one forward
             ts = ts.ffill().bfill()
         return seqs, ts
@@ -361,8 +361,7 @@ def _fetch_page(client, role: str, start: int, raw_dir: Path) -> _Page:
     body = page.entries if isinstance(page.entries, (bytes, bytearray)) else orjson.dumps(page.entries)
     seqs = np.array(_SEQ_RE.findall(body), dtype=np.int64) if body else np.empty(0, np.int64)
     if len(seqs) and (seqs[0] < start or np.any(np.diff(seqs) <= 0)):
-        raise FregNbError(f"The feed page from sequence {start} is not in ascending order from {start}; "
-                          "cannot read it safely. Report this with the time of the call.")
+        raise FregNbError(msg("feed.order", start=start))
     path = raw_dir / f"page-{start:012d}-{time.monotonic_ns()}.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -390,10 +389,10 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
     if start_seq is None:
         start_seq = 1
     if end_seq is not None and end_seq < start_seq - 1:
-        raise InputError(f"end_seq ({end_seq}) is before start_seq ({start_seq}).")
+        raise InputError(msg("events.seq_order", s0=start_seq, s1=end_seq))
     conc = int(concurrency or getattr(client, "concurrency", None) or client.settings.concurrency)
     if conc < 1:
-        raise InputError("concurrency must be at least 1.")
+        raise InputError(msg("feed.concurrency"))
     store = client.data_dir
     fs = FeedState(store, client, role)
     st = fs.state

@@ -82,6 +82,11 @@ def mask(ident: object, *, show: bool = False) -> str:
     return "*" * min(len(s), 11)
 
 
+def _mask_typed(s: str) -> str:
+    """A 10-digit typo masked as the user typed it (first six digits kept, never zero-padded)."""
+    return s[:6] + "*" * (len(s) - 6) if len(s) == 10 and s.isdigit() else mask(s)
+
+
 def _k1_remainder(d: list[int]) -> int:
     return (sum(w * x for w, x in zip(_W1, d[:9])) + d[9]) % 11
 
@@ -132,7 +137,9 @@ def _parse(s: str) -> IdInfo:
     if not isinstance(s, str):
         raise InvalidIdentifier(mask(s), msg("ids.not_string"))
     masked = mask(s)
-    if len(s) != 11 or not s.isdigit():
+    if not s.isdigit():
+        raise InvalidIdentifier(masked, msg("ids.not_digits") if s else msg("ids.empty"))
+    if len(s) != 11:
         raise InvalidIdentifier(masked, msg("ids.length", n=len(s)))
     d = [int(c) for c in s]
     r1 = _k1_remainder(d)
@@ -187,12 +194,16 @@ def validate_many(idents: Iterable[object]) -> tuple[list[str], list[tuple[str, 
         s = "" if raw is None else str(raw).strip()
         if not s:
             continue
+        typed = s
         if len(s) == 10 and s.isdigit():  # a leading zero lost in Excel
             s = "0" + s
         try:
             _parse(s)
         except InvalidIdentifier as e:
-            invalid.append((e.masked, e.reason))
+            if typed != s:  # shown as typed, never padded: "027924*****" is not what the user wrote
+                invalid.append((_mask_typed(typed), msg("ids.ten_digits", reason=e.reason)))
+            else:
+                invalid.append((e.masked, e.reason))
             continue
         if s not in seen:
             seen.add(s)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import ids as _ids
 from .errors import InputError, clean_text
+from .messages import msg
 
 __all__ = ["ID_SEPARATORS", "invalid_message", "read_ids", "split_input", "validate_input"]
 
@@ -49,7 +50,7 @@ def read_ids(source: str | os.PathLike | bytes | Iterable[Any], *, column: str |
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
         path = Path(source).expanduser()
         if not path.is_file():
-            raise InputError(f"Could not find the file {path}. Check the path (or paste the ids as text).")
+            raise InputError(msg("ids_input.no_file", path=path))
         return _ids_from_bytes(path.read_bytes(), path.name, column, sheet)
     if isinstance(source, str):
         return _ids_from_text(source, column)
@@ -57,7 +58,7 @@ def read_ids(source: str | os.PathLike | bytes | Iterable[Any], *, column: str |
         return _ids_from_frame(source, column)
     if isinstance(source, Iterable):
         return [_clean_cell(x) for x in source if _clean_cell(x)]
-    raise InputError("Give the ids as a list, as text, or as a path to a CSV/Excel file.")
+    raise InputError(msg("ids_input.kind"))
 
 
 def _looks_like_path(s: str) -> bool:
@@ -84,16 +85,35 @@ def _ids_from_bytes(data: bytes, name: str, column: str | None, sheet: str | int
         try:
             df = pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=object, header=None)
         except Exception as e:  # openpyxl raises many kinds
-            raise InputError(f"Could not read the Excel file {name or ''}: {clean_text(e, limit=120)}. "
-                             "Save it as .xlsx or CSV and try again.") from None
+            raise InputError(msg("ids_input.excel", name=name or "", error=clean_text(e, limit=120))) from None
         return _ids_from_grid(df, column)
-    for enc in ("utf-8-sig", "cp1252"):
+    return _ids_from_text(_decode(data, name), column)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _decode(data: bytes, name: str) -> str:
+    """Text of a file in an encoding Excel writes: UTF-8 with or without BOM, UTF-16 ("Unicode
+    text", with BOM) or cp1252 (older "CSV (semikolonseparert)"). Written by hand because the set
+    is small and known: a guessing library (charset-normalizer) would also "read" binary files.
+    Anything else — a binary file, another encoding — is an InputError saying how to save it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif data.startswith(b"\xef\xbb\xbf"):
+        candidates = ("utf-8-sig",)
+    elif len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:4:2] != b"\x00\x00":
+        candidates = ("utf-16-le",)   # UTF-16 without BOM: every other byte of ASCII text is zero
+    else:
+        candidates = ("utf-8", "cp1252")
+    for enc in candidates:
         try:
             text = data.decode(enc)
-            break
         except UnicodeDecodeError:
             continue
-    return _ids_from_text(text, column)
+        if not _CONTROL.search(text):
+            return text
+    raise InputError(msg("ids_input.unreadable", name=clean_text(name or "", limit=80) or msg("ids_input.the_file")))
 
 
 def _ids_from_text(text: str, column: str | None) -> list[str]:
@@ -141,8 +161,8 @@ def _ids_from_grid(df: pd.DataFrame, column: str | None) -> list[str]:
                 col_idx, has_header = i, True
                 break
         if col_idx is None:
-            shown = ", ".join(c for c in first if c) or "(no header row)"
-            raise InputError(f"No column named {column!r} in the file. Its first row has: {shown[:200]}.")
+            shown = ", ".join(c for c in first if c) or msg("ids_input.no_header")
+            raise InputError(msg("ids_input.no_column", column=column, shown=shown[:200]))
     else:
         for i, c in enumerate(first):
             if _ID_HEADER.match(c):
@@ -153,8 +173,7 @@ def _ids_from_grid(df: pd.DataFrame, column: str | None) -> list[str]:
         # no recognisable header: the column where most cells look like 10-11 digit numbers
         scores = [sum(bool(_NUMERIC_ID.match(_clean_cell(x))) for x in df[c].tolist()) for c in df.columns]
         if not scores or max(scores) == 0:
-            raise InputError("Found no column of fødselsnummer/D-numbers (11 digits) in the file. "
-                             "Name the column with column='…'.")
+            raise InputError(msg("ids_input.no_id_column"))
         col_idx = scores.index(max(scores))
         has_header = not _NUMERIC_ID.match(_clean_cell(df.iloc[0, col_idx]))
         body = df.iloc[1:] if has_header else df
@@ -172,7 +191,7 @@ def split_input(ids: Any) -> list[Any]:
         return ids.tolist()
     if isinstance(ids, Iterable):
         return list(ids)
-    raise InputError("Give the ids as a list, as text, or as a path to a CSV/Excel file.")
+    raise InputError(msg("ids_input.kind"))
 
 
 def validate_input(ids: Any) -> tuple[list[str], pd.DataFrame, int]:
@@ -196,9 +215,9 @@ def validate_input(ids: Any) -> tuple[list[str], pd.DataFrame, int]:
 
 
 def invalid_message(invalid: pd.DataFrame) -> str:
-    shown = "; ".join(f"line {r.linje}: {r.foedselsEllerDNummer} ({r.grunn})"
+    shown = "; ".join(msg("ids_input.line", line=r.linje, masked=r.foedselsEllerDNummer, reason=r.grunn)
                       for r in invalid.head(5).itertuples())
-    more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
+    more = msg("ids_input.more", n=len(invalid) - 5) if len(invalid) > 5 else ""
     return f"{shown}{more}"
 
 

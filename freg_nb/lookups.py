@@ -30,6 +30,7 @@ protected addresses (fortrolig / strengt fortrolig) are blanked and the person f
 """
 from __future__ import annotations
 
+import difflib
 import re
 import time
 from dataclasses import dataclass, field
@@ -39,12 +40,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import orjson
 import pandas as pd
 
-from . import privacy
+from . import codes, privacy
 from ._connect import resolve_client
 from .audit import require_purpose
 from .bulk import BULK_SIZE, DONE_FILE, answer_files, fetch_bulk, prepare_run, run_key
 from .errors import AccessDenied, BadRequest, InputError, NotFound, clean_text
 from .ids_input import invalid_message, read_ids, validate_input
+from .messages import msg
 from .parts import check_parts, explain_denied
 from .search_criteria import search_criteria, unique_criteria
 from .store import DataDir
@@ -104,7 +106,11 @@ class LookupResult:
         from . import tables
 
         if not isinstance(element, str) or not element.strip():
-            raise InputError("Name the element to show the history of, e.g. 'bostedsadresse' or 'navn'.")
+            raise InputError(msg("history.no_element"))
+        if element.strip() not in tables.HISTORY_ELEMENTS:
+            close = difflib.get_close_matches(element.strip(), codes.ELEMENTS, n=3, cutoff=0.6)
+            raise InputError(msg("history.unknown", element=clean_text(element, limit=60),
+                                 close=msg("history.close", names=", ".join(close)) if close else ""))
         df = tables.history_table(self._paths(), element.strip(), show_ids=True)
         df = _filter_person(df, self._ident_of(person)) if person is not None else df
         if element.strip() in ("bostedsadresse", "oppholdsadresse", "postadresse", "deltBosted"):
@@ -146,10 +152,10 @@ class LookupResult:
             formats = [formats]
         unknown = sorted(set(formats) - {"csv", "xlsx", "excel", "parquet"})
         if unknown:
-            raise InputError(f"Unknown export format(s) {unknown}: use csv, xlsx or parquet.")
+            raise InputError(msg("export.unknown_format", bad=", ".join(unknown), choices="csv, xlsx, parquet"))
         name = name or f"oppslag-{self.raw_dir.name.removeprefix(_RUN_PREFIX)[:10]}-{time.strftime('%Y%m%d-%H%M%S')}"
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", name):
-            raise InputError("An export name may hold letters, digits, '.', '_' and '-' only.")
+            raise InputError(msg("export.bad_name"))
         from .export import export_tables
 
         store = data_dir if isinstance(data_dir, DataDir) else DataDir(data_dir or self._data_dir)
@@ -187,12 +193,12 @@ class LookupResult:
             return None
         if isinstance(person, (int,)) and not isinstance(person, bool):
             if not 0 <= person < len(self._full_ids):
-                raise InputError(f"No person in row {person}: the table has {len(self._full_ids)} rows.")
+                raise InputError(msg("lookup.no_row", row=person, n=len(self._full_ids)))
             return self._full_ids[person]
         s = str(person).strip()
         if s in self._full_ids:
             return s
-        raise InputError("Give the person as a row number of result.persons or a full identifier from this lookup.")
+        raise InputError(msg("lookup.which_person"))
 
     @property
     def _full_ids(self) -> list[str]:
@@ -303,10 +309,8 @@ def lookup_persons(client: Any, ids: Any, *, role: str, parts: Sequence[str] | s
     valid, invalid, n_in = validate_input(ids)
     if not valid:
         if len(invalid):
-            raise InputError(f"None of the {n_in} identifier(s) is a valid fødselsnummer/D-number: "
-                             f"{invalid_message(invalid)}. Fix them and try again. Nothing was sent.")
-        raise InputError("No identifiers given. Paste fødselsnummer/D-numbers or read them from a file "
-                         "(freg_nb.read_ids). Nothing was sent.")
+            raise InputError(msg("lookup.none_valid", n=n_in, problems=invalid_message(invalid)))
+        raise InputError(msg("lookup.no_ids"))
     store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, valid)
     folder, reusable = prepare_run(store, run_id, resume=resume)
@@ -341,8 +345,8 @@ def lookup_person(client: Any, ident: str, *, role: str, parts: Sequence[str] | 
     valid, invalid, _ = validate_input([ident] if isinstance(ident, str) or not isinstance(ident, Iterable) else ident)
     if len(valid) != 1 or len(invalid):
         if len(invalid):
-            raise InputError(f"Not a valid fødselsnummer/D-number: {invalid_message(invalid)}. Nothing was sent.")
-        raise InputError("Give exactly one identifier (use lookup_persons for many). Nothing was sent.")
+            raise InputError(msg("lookup.one_invalid", problems=invalid_message(invalid)))
+        raise InputError(msg("lookup.exactly_one"))
     store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, valid, kind="person")
     folder, _ = prepare_run(store, run_id, resume=False)
@@ -382,8 +386,8 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
     client = resolve_client(client)
     require_purpose(purpose)  # before the first request: outside the sandbox a purpose is required
     role_id, role_name = client.resolve_role(role)
+    _check_kommune(criteria)
     criteria = search_criteria(criteria)  # names, dates (YYYYMMDD), year ranges, maksTreff — before any request
-    _check_criteria(criteria)
     part_list = check_parts(client, role, parts, history) if fetch else None
     try:
         body = client.search(role, raw=True, **criteria)
@@ -391,8 +395,7 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
         raise explain_denied(e, role_name, None) from None
     except BadRequest as e:
         if "treff" in (e.server_message or "").lower():
-            raise InputError(f"The search matched too many persons: {e.server_message} Narrow it (add "
-                             "foedselsaarFraOgMed/TilOgMed, kommunenummer, postnummer …) or set maksTreff.") from None
+            raise InputError(msg("search.too_many", said=e.server_message)) from None
         raise
     hits = orjson.loads(body).get("foedselsEllerDNummer") or []
     store = client.data_dir
@@ -418,20 +421,15 @@ def search_persons(client: Any, *, role: str, fetch: bool = False, parts: Sequen
                         _row_ids=list(hits))
 
 
-def _check_criteria(criteria: Mapping[str, Any]) -> None:
+def _check_kommune(criteria: Mapping[str, Any]) -> None:
+    """The same kommune rule as extracts (``kommuner.problem``), on the criteria as given (so a number
+    marked ``historisk(...)`` keeps its mark)."""
     from . import kommuner
 
-    problems = []
     k = criteria.get("kommunenummer")
-    if k is not None and not kommuner.is_current(str(k)):
-        problems.append(f"kommunenummer {clean_text(k, limit=10)!r} is not a current municipality number "
-                        "(4 digits, e.g. '0301' for Oslo)")
-    for key in ("foedselsaarFraOgMed", "foedselsaarTilOgMed"):
-        v = criteria.get(key)
-        if v is not None and not re.fullmatch(r"\d{4}", str(v)):
-            problems.append(f"{key} must be a year (4 digits), got {clean_text(v, limit=10)!r}")
-    if problems:
-        raise InputError("Fix the search criteria: " + "; ".join(problems) + ". Nothing was sent.")
+    problem = None if k is None or (isinstance(k, str) and not k.strip()) else kommuner.problem(k, "kommunenummer")
+    if problem:
+        raise InputError(problem)
 
 
 def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = None, history: bool = False,
@@ -464,9 +462,8 @@ def find_person(client: Any, *, role: str, parts: Sequence[str] | str | None = N
     except AccessDenied as e:
         raise explain_denied(e, role_name, part_list) from None
     except NotFound as e:
-        said = e.server_message or "no match"
-        raise NotFound(f"Unique search found no single person ({said}). Check the spelling, add a criterion "
-                       "that singles the person out, or use search_persons for a list of hits.",
+        said = e.server_message or msg("search.no_match")
+        raise NotFound(msg("search.unique_none", said=said),
                        status=404, code=e.code, error_id=e.error_id, reference=e.reference,
                        server_message=e.server_message) from None
     store.write_bytes(Path("raw") / run_id / "person.json", body)
@@ -499,8 +496,7 @@ def lookup_archived(client: Any, document_ids: Any, *, role: str, parts: Sequenc
     docs = list(dict.fromkeys(str(d).strip() for d in docs if d is not None and str(d).strip()))
     bad = [d for d in docs if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", d)]
     if bad or not docs:
-        raise InputError("Give one or more document ids (dokumentidentifikator: letters, digits, '-')"
-                         + (f"; {len(bad)} look wrong" if bad else "") + ". Nothing was sent.")
+        raise InputError(msg("archive.ids", bad=msg("archive.bad", n=len(bad)) if bad else ""))
     store = client.data_dir
     run_id = _RUN_PREFIX + run_key(role_id, part_list, docs, kind="arkiv")
     folder, reusable = prepare_run(store, run_id, resume=True)
@@ -527,10 +523,9 @@ def example_ids(client: Any = None, n: int = 5, *, role: str | None = None) -> l
     """
     client = resolve_client(client)
     if getattr(client.settings, "env", None) != "sandbox":
-        raise InputError("example_ids only works against the built-in sandbox (synthetic persons). Against Fiks "
-                         "test/production, give the identifiers yourself (ids=… or id_fil=…).")
+        raise InputError(msg("examples.sandbox_only"))
     if not isinstance(n, int) or not 1 <= n <= 1000:
-        raise InputError("n must be a whole number from 1 to 1000.")
+        raise InputError(msg("examples.n"))
     roles = [role] if role else list(client.settings.roles)
     years = list(range(1945, 2025, 7))                  # spread over ages: one search per birth year
     per_year = max(1, -(-n // len(years)))
@@ -548,4 +543,4 @@ def example_ids(client: Any = None, n: int = 5, *, role: str | None = None) -> l
         if len(found) >= n:
             step = len(found) / n
             return [found[int(k * step)] for k in range(n)]
-    raise InputError("Found no example persons in the sandbox" + (f" ({last})" if last else "") + ".")
+    raise InputError(msg("examples.none", why=f" ({last})" if last else ""))

@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["CATALOGUE", "CODES", "COLUMNS", "LABELS", "code_label", "column", "label", "language", "msg",
+from .messages_input import INPUT_MESSAGES
+
+__all__ = ["CATALOGUE", "CODES", "COLUMNS", "LABELS", "code_label", "column", "field", "label", "language", "msg",
            "set_language"]
 
 _language: str | None = None
@@ -58,7 +60,7 @@ LABELS: dict[str, str] = {
     "kjoenn": "Kjønn", "statsborgerskap": "Statsborgerskap", "sivilstandstype": "Sivilstand",
     "navn_paa_uttrekket": "Navn på uttrekket", "name": "Navn på uttrekket",
     "fra_dato": "Fra og med dato", "start": "Fra og med dato", "til_dato": "Til og med dato",
-    "end": "Til og med dato", "granularitet": "Periode", "hendelsetyper": "Hendelsetyper",
+    "end": "Til og med dato", "day": "Dato", "granularitet": "Periode", "hendelsetyper": "Hendelsetyper",
     "event_types": "Hendelsetyper", "vis_fulle_id": "Vis fulle fødselsnummer",
 }
 
@@ -66,6 +68,13 @@ LABELS: dict[str, str] = {
 def label(name: str) -> str:
     """The label the user sees for a criterion or parameter (the name itself when unknown)."""
     return LABELS.get(name, name)
+
+
+def field(name: str) -> str:
+    """A criterion or parameter as messages name it: the form's label with the notebook/API name
+    beside it (``Født fra og med år (foedselsaarFraOgMed)``), so form and notebook users both find it."""
+    shown = label(name)
+    return shown if shown == name else f"{shown} ({name})"
 
 
 # Column names as shown in tables (exports keep the original names).
@@ -125,10 +134,21 @@ def code_label(kind: str, code: object) -> str:
 
 
 CATALOGUE: dict[str, tuple[str, str]] = {
+    **INPUT_MESSAGES,
     "lang.unknown": ("Ukjent språk {lang!r}: velg «nb» eller «en».", "Unknown language {lang!r}: use 'nb' or 'en'."),
     # --- identifiers (freg_nb.ids)
     "ids.not_string": ("er ikke en tekst med sifre", "not a string of digits"),
-    "ids.length": ("må ha nøyaktig 11 sifre, har {n} tegn", "must be exactly 11 digits (got {n} characters)"),
+    "ids.length": ("har {n} sifre, men et fødselsnummer har nøyaktig 11 sifre – sjekk at hele nummeret er med",
+                   "must be exactly 11 digits (got {n}) — check that the whole number is there"),
+    "ids.not_digits": ("inneholder tegn som ikke er sifre – et fødselsnummer er 11 sifre uten bokstaver, "
+                       "mellomrom eller bindestrek; skriv det av på nytt",
+                       "contains characters that are not digits — a fødselsnummer is 11 digits without letters, "
+                       "spaces or hyphens; type it again"),
+    "ids.empty": ("er tomt – skriv inn 11 sifre", "is empty — type 11 digits"),
+    "ids.ten_digits": ("har 10 sifre; heller ikke med en ledende null foran (som Excel kan ha fjernet) er det et "
+                       "gyldig nummer ({reason}) – sjekk nummeret i kilden",
+                       "has 10 digits; not valid with a leading zero either ({reason}) — check the number "
+                       "at its source"),
     "ids.k1": ("første kontrollsiffer (k1) stemmer ikke – sjekk at nummeret er skrevet av riktig",
                "first check digit (k1) is wrong"),
     "ids.k2": ("andre kontrollsiffer (k2) stemmer ikke – sjekk at nummeret er skrevet av riktig",

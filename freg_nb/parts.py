@@ -5,6 +5,7 @@ The vocabulary (part groups, person-basis) is ``codes``; this module applies it 
 """
 from __future__ import annotations
 
+import difflib
 import re
 import weakref
 from typing import Any, Sequence
@@ -12,6 +13,7 @@ from typing import Any, Sequence
 from .codes import HISTORIKK, PART_GROUPS, PART_NAMES, PERSON_BASIS, expand_parts
 from .errors import AccessDenied, InputError, PartNotAllowed, clean_text
 from .ids_input import ID_SEPARATORS
+from .messages import field, msg
 
 __all__ = ["allowed_parts", "check_parts", "explain_denied"]
 
@@ -82,11 +84,10 @@ def check_parts(client: Any, role: str, parts: Sequence[str] | str | None, histo
     wanted: list[str] = []
     for p in parts or []:
         if not isinstance(p, str) or p.strip() not in PART_NAMES:
-            close = [k for k in sorted(PART_NAMES) if str(p).strip().lower() == k.lower()]
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise InputError(f"Unknown part {clean_text(p, limit=40)!r}.{hint} Use person-basis, historikk, "
-                             "identitetsgrunnlag-utvidet, relasjon-utvidet or an element name of Folkeregisterperson "
-                             "(e.g. navn, bostedsadresse, status). Nothing was sent.")
+            close = [k for k in sorted(PART_NAMES) if str(p).strip().lower() == k.lower()] or \
+                difflib.get_close_matches(str(p).strip(), sorted(PART_NAMES), n=1, cutoff=0.8)
+            hint = msg("parts.did_you_mean", name=close[0]) if close else ""
+            raise InputError(msg("parts.unknown", part=clean_text(p, limit=40), hint=hint, field=field("parts")))
         if p.strip() not in wanted:
             wanted.append(p.strip())
     if history and HISTORIKK not in wanted:
@@ -99,18 +100,16 @@ def check_parts(client: Any, role: str, parts: Sequence[str] | str | None, histo
             # Freg's default is the whole person-basis: ask for what the role has of it instead
             default = sorted(PERSON_BASIS & allowed)
             if not default:
-                raise PartNotAllowed(f"Role {name!r} has none of the person-basis elements: name the parts to "
-                                     f"fetch ({', '.join(sorted(allowed - {HISTORIKK})) or 'none'}).")
+                raise PartNotAllowed(msg("parts.no_basis", role=name,
+                                         allowed=", ".join(sorted(allowed - {HISTORIKK})) or "–"))
             wanted = default + [p for p in wanted if p == HISTORIKK]
             elements = default
         refused = [p for p in wanted if p not in allowed and not (p != HISTORIKK and expand_parts([p]) <= allowed)]
         if refused:
             ok = sorted(p for p in allowed if p not in PART_GROUPS and p != HISTORIKK)
             extra = [g for g in (*PART_GROUPS, HISTORIKK) if g in allowed]
-            raise PartNotAllowed(
-                f"Role {name!r} is not allowed the part(s) {', '.join(refused)}. It may fetch: "
-                f"{', '.join(extra + ok)}. Choose from those, or ask the Fiks administrator to give the role "
-                "the part in Fiks forvaltning. Nothing was sent.")
+            raise PartNotAllowed(msg("parts.not_allowed", role=name, refused=", ".join(refused),
+                                     allowed=", ".join(extra + ok)))
     return wanted or None
 
 
@@ -120,23 +119,19 @@ def explain_denied(e: AccessDenied, role_name: str, parts: list[str] | None) -> 
     m = re.search(r"(?i)deler:\s*(.+)$", server)
     if m:
         refused = m.group(1).strip()
-        msg = (f"Role {role_name!r} is not allowed the part(s) {refused} (Fiks answered 403). Ask for other parts, "
-               f"or ask the Fiks administrator to give the role that part in Fiks forvaltning.")
+        text = msg("denied.parts", role=role_name, refused=refused)
     elif "hjemmel" in server.lower():
-        msg = (f"Role {role_name!r} is 'uten hjemmel' and this operation is only for roles 'med hjemmel' "
-               f"(403: {server}). Use a role with hjemmel.")
+        text = msg("denied.hjemmel", role=role_name, server=server)
     elif "tjenesten" in server.lower():
-        msg = (f"Role {role_name!r} does not have this service (Fiks answered 403: {server}). Use a role with the "
-               "service, or ask the Fiks administrator to add it.")
+        text = msg("denied.service", role=role_name, server=server)
     elif "tilgang til rolle" in server.lower():
-        msg = (f"The integration has no access to role {role_name!r} (403). Ask the Fiks administrator to give "
-               "the integration the role in Fiks forvaltning.")
+        text = msg("denied.role", role=role_name)
     else:
         asked = ", ".join(parts) if parts else "person-basis"
-        msg = f"Role {role_name!r} was refused (403) when asking for {asked}. {e.message}"
+        text = msg("denied.other", role=role_name, asked=asked, message=e.message)
     if e.error_id:
-        msg += f" [errorId {e.error_id}]"
-    out = AccessDenied(msg, status=e.status, code=e.code, error_id=e.error_id, reference=e.reference,
+        text += f" [errorId {e.error_id}]"
+    out = AccessDenied(text, status=e.status, code=e.code, error_id=e.error_id, reference=e.reference,
                        server_message=e.server_message)
     return out
 

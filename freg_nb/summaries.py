@@ -14,6 +14,7 @@ from . import privacy
 from .codes import KJOENN
 from .errors import InputError
 from .kommuner import kommunenavn
+from .messages import msg
 
 __all__ = ["SUMMARY_DIMENSIONS", "age_pyramid_table", "summarize_extract"]
 
@@ -24,7 +25,7 @@ UNKNOWN = "uoppgitt"
 
 def _age_band(alder: "pd.Series", band: int, max_age: int) -> "pd.Series":
     if not isinstance(band, int) or isinstance(band, bool) or band < 1:
-        raise InputError(f"age_band must be a whole number of years ≥ 1, got {band!r}.")
+        raise InputError(msg("summary.band", value=band))
     labels = _band_labels(band, max_age)
     a = pd.to_numeric(alder, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     idx = np.where(np.isnan(a), -1, np.minimum(np.floor(np.nan_to_num(a) / band), len(labels) - 1)).astype(int)
@@ -59,22 +60,20 @@ def summarize_extract(df: "pd.DataFrame", by: str | Sequence[str] = "kommunenumm
     """
     dims = [by] if isinstance(by, str) else list(by)
     if not 1 <= len(dims) <= 2:
-        raise InputError("summarize_extract: give one dimension or a pair, e.g. by=['aldersgruppe', 'kjoenn'].")
+        raise InputError(msg("summary.dims"))
     cols = {}
     for d in dims:
         if d == "aldersgruppe":
             if "alder" not in df.columns:
-                raise InputError("summarize_extract: the table has no 'alder' column to make age groups from.")
+                raise InputError(msg("summary.no_age"))
             cols[d] = _age_band(df["alder"], age_band, max_age)
         elif d.lower() in privacy.ID_COLUMNS or d.lower().endswith("foedselsellerdnummer"):
-            raise InputError(f"summarize_extract: {d!r} is an identifier column; an aggregate never shows "
-                             "identifiers. Count by kommunenummer, aldersgruppe, kjoenn, … instead.")
+            raise InputError(msg("summary.id_column", column=d))
         elif d in df.columns:
             s = df[d].astype("object")
             cols[d] = s.where(s.notna() & (s.astype(str).str.strip() != ""), UNKNOWN)
         else:
-            raise InputError(f"summarize_extract: no column {d!r}; choose from {', '.join(SUMMARY_DIMENSIONS)} "
-                             f"or one of the table's columns.")
+            raise InputError(msg("summary.no_column", column=d, choices=", ".join(SUMMARY_DIMENSIONS)))
     frame = pd.DataFrame(cols, index=df.index)
     frame["_beskyttet"] = privacy.protected_or_unknown(df)
     if "statsborgerskap" in dims:
@@ -98,7 +97,7 @@ def age_pyramid_table(df: "pd.DataFrame", *, band: int = 5, max_age: int = 90,
     """
     for col in ("alder", "kjoenn"):
         if col not in df.columns:
-            raise InputError(f"age_pyramid_table: the table has no {col!r} column.")
+            raise InputError(msg("summary.pyramid_column", column=col))
     groups = _age_band(df["alder"], band, max_age)
     frame = pd.DataFrame({"aldersgruppe": groups, "kjoenn": df["kjoenn"].astype("object")}, index=df.index)
     long = privacy.count_table(frame, ["aldersgruppe", "kjoenn"], threshold=threshold)

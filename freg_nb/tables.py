@@ -37,6 +37,7 @@ from freg_nb.store import DataDir
 
 __all__ = [
     "ELEMENTS",
+    "HISTORY_ELEMENTS",
     "connect",
     "errors_table",
     "history_table",
@@ -442,6 +443,7 @@ _ADDRESS_KEYS = ('"(adresse|[a-zA-Z]*[aA]dresse[a-zA-Z]*|adresselinje|adressenav
                  'postboks|grunnkrets|bygning|byEllerStedsnavn|regionDistriktOmraade|matrikkelnummer)"\\s*:')
 _ALIASES = {"utenlandskPersonidentifikasjon": ("annenIdentifikasjon",)}
 """Element names used by older schema versions, read as the current name."""
+HISTORY_ELEMENTS = (*codes.ELEMENTS, *(old for names in _ALIASES.values() for old in names))  # all it knows
 _META_COLS = ["erGjeldende", "gyldighetstidspunkt", "opphoerstidspunkt", "ajourholdstidspunkt", "kilde", "aarsak"]
 _TIMESTAMPS = ("gyldighetstidspunkt", "opphoerstidspunkt", "ajourholdstidspunkt")
 

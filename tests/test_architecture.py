@@ -123,7 +123,7 @@ def test_old_positional_role_shapes_warn_and_work(sandbox, tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert freg_nb.has_new_events(fc, role="analyse") is None        # nothing stored yet
-            assert freg_nb.event_volumes(fc, roles="analyse").empty
+            assert freg_nb.event_volumes(fc, roles="analyse").empty       # its feed was looked at: empty
         with pytest.warns(DeprecationWarning, match=r"has_new_events\(client, role=…\)"):
             assert freg_nb.has_new_events(fc, "analyse") is None
         with pytest.raises(TypeError, match="multiple values for role"):

@@ -161,8 +161,8 @@ def test_bad_token_rejected_twice_gives_token_rejected(sandbox):
 
 # --------------------------------------------------------------------------- Maskinporten errors
 @pytest.mark.parametrize("scenario, code, hint", [
-    ("mangler-scope", "invalid_scope", "ks:fiks is not granted"),
-    ("utlopt-sertifikat", "invalid_grant", "clock"),
+    ("mangler-scope", "invalid_scope", "ks:fiks er ikke gitt"),
+    ("utlopt-sertifikat", "invalid_grant", "klokken"),
 ])
 def test_maskinporten_scenarios(sandbox_factory, scenario, code, hint):
     sb = sandbox_factory()
@@ -173,7 +173,7 @@ def test_maskinporten_scenarios(sandbox_factory, scenario, code, hint):
 
 
 @pytest.mark.parametrize("overrides, key, code, hint", [
-    ({"kid": "unknown-kid"}, "kid", "invalid_client", "registered on that client"),
+    ({"kid": "unknown-kid"}, "kid", "invalid_client", "registrert på den klienten"),
     ({"client_id": "not-a-client"}, "x5c", "invalid_client", "MASKINPORTEN_CLIENT_ID"),
 ])
 def test_maskinporten_client_errors(sandbox, overrides, key, code, hint):
@@ -209,7 +209,7 @@ def test_maskinporten_unreachable():
         def assertion(self):
             return "x"
 
-    with pytest.raises(MaskinportenError, match="Could not reach Maskinporten"):
+    with pytest.raises(MaskinportenError, match="Fikk ikke kontakt med Maskinporten"):
         TokenProvider(s, NoSigner()).token()  # type: ignore[arg-type]
 
 

@@ -158,24 +158,24 @@ def test_role_by_uuid_and_unknown_role(key_settings):
     with make(key_settings, fake) as c:
         c.person(OTHER_ROLE.upper(), ID1)
         assert f"/{OTHER_ROLE}/" in fake.requests[0].url.path
-        with pytest.raises(InputError, match="Unknown role 'rektor'.*barnevern, skole"):
+        with pytest.raises(InputError, match="Ukjent rolle 'rektor'.*barnevern, skole"):
             c.person("rektor", ID1)
     assert len(fake.requests) == 1
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda c: c.person("skole", "03851598731"), "Invalid fødselsnummer/D-number 038515\\*\\*\\*\\*\\*"),
+    (lambda c: c.person("skole", "03851598731"), "Ugyldig fødsels- eller D-nummer 038515\\*\\*\\*\\*\\*"),
     (lambda c: c.person("skole", 3851598730), "er ikke en tekst med sifre"),
-    (lambda c: c.bulk_lookup("skole", [ID1] * (BULK_MAX + 1)), "at most 1000"),
-    (lambda c: c.bulk_lookup("skole", []), "No identifiers"),
-    (lambda c: c.bulk_lookup("skole", [ID1, "12345678901", "x"]), "2 invalid"),
-    (lambda c: c.bulk_archived("skole", ["d"] * 1001), "at most 1000"),
-    (lambda c: c.person("skole", ID1, parts=["navn", "skonummer"]), "Unknown part 'skonummer'"),
-    (lambda c: c.search("skole", fornavn="Ola"), "Unknown search criteria: fornavn"),
-    (lambda c: c.search("skole"), "No search criteria"),
-    (lambda c: c.unique_search("skole", identifikasjonsnummer="03851598731", navn="x"), "Invalid"),
-    (lambda c: c.order_tailored_extract("skole", {"personstatustyper": ["levende"]}), "Unknown personstatustyper"),
-    (lambda c: c.order_tailored_extract("skole", {}), "needs personstatustyper"),
+    (lambda c: c.bulk_lookup("skole", [ID1] * (BULK_MAX + 1)), "høyst 1000"),
+    (lambda c: c.bulk_lookup("skole", []), "Ingen fødselsnummer"),
+    (lambda c: c.bulk_lookup("skole", [ID1, "12345678901", "x"]), "2 ugyldige"),
+    (lambda c: c.bulk_archived("skole", ["d"] * 1001), "høyst 1000"),
+    (lambda c: c.person("skole", ID1, parts=["navn", "skonummer"]), "Ukjent del 'skonummer'"),
+    (lambda c: c.search("skole", fornavn="Ola"), "Ukjente kriterier for søk: fornavn"),
+    (lambda c: c.search("skole"), "Ingen kriterier for søk"),
+    (lambda c: c.unique_search("skole", identifikasjonsnummer="03851598731", navn="x"), "Ugyldig"),
+    (lambda c: c.order_tailored_extract("skole", {"personstatustyper": ["levende"]}), "'levende' kan ikke brukes"),
+    (lambda c: c.order_tailored_extract("skole", {}), "Personstatus \\(personstatustyper\\)» må ha minst én verdi"),
     (lambda c: c.xsd("person"), "Unknown XSD"),
 ])
 def test_local_checks_send_nothing(key_settings, call, message):
@@ -188,7 +188,7 @@ def test_local_checks_send_nothing(key_settings, call, message):
 
 
 def test_verify_false_only_on_loopback(key_settings):
-    with pytest.raises(ConfigError, match="TLS verification can only be turned off for loopback"):
+    with pytest.raises(ConfigError, match="TLS-kontroll kan bare slås av for adresser på egen maskin"):
         FregClient(key_settings.with_overrides(verify=False))
     loop = key_settings.with_overrides(verify=False, fiks_base_url="http://127.0.0.1:9",
                                        maskinporten_issuer="http://127.0.0.1:9/maskinporten/")

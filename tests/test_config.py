@@ -70,30 +70,30 @@ def test_pem_key_with_kid(good, pki):
 
 
 @pytest.mark.parametrize("change, expect", [
-    ({"FREG_NB_ENV": "staging"}, "FREG_NB_ENV='staging': unknown environment — use sandbox, test or prod"),
-    ({"MASKINPORTEN_CLIENT_ID": ""}, "MASKINPORTEN_CLIENT_ID: missing"),
-    ({"MASKINPORTEN_KEY_FILE": "/etc/hostname", "MASKINPORTEN_KID": "k"}, "are both set — choose one"),
-    ({"MASKINPORTEN_CERT_FILE": ""}, "neither is set"),
-    ({"MASKINPORTEN_CERT_FILE": "/nonexistent/virksomhet.p12"}, "file not found"),
-    ({"MASKINPORTEN_CERT_PASSWORD": "wrong"}, "could not be opened — the password"),
-    ({"MASKINPORTEN_CERT_PASSWORD": None}, "MASKINPORTEN_CERT_PASSWORD: missing"),
-    ({"FIKS_INTEGRASJON_ID": "not-a-uuid"}, "FIKS_INTEGRASJON_ID: not a UUID"),
-    ({"FIKS_INTEGRASJON_ID": ""}, "FIKS_INTEGRASJON_ID: missing"),
-    ({"FIKS_INTEGRASJON_PASSORD": ""}, "FIKS_INTEGRASJON_PASSORD: missing"),
-    ({"FIKS_ROLLER": "skole"}, "is not name=uuid"),
-    ({"FIKS_ROLLER": "skole=1234"}, "role id for 'skole' is not a UUID"),
-    ({"FIKS_ROLLER": f"skole={ROLE_A},skole={ROLE_B}"}, "role name 'skole' appears twice"),
-    ({"FIKS_ROLLER": ""}, "FIKS_ROLLER: missing"),
-    ({"FREG_NB_CONCURRENCY": "0"}, "FREG_NB_CONCURRENCY='0': must be at least 1"),
-    ({"FREG_NB_CONCURRENCY": "many"}, "not a whole number"),
-    ({"FREG_NB_CONCURRENCY": "1000"}, "more than 64"),
-    ({"FREG_NB_SMALL_CELL": "-3"}, "FREG_NB_SMALL_CELL='-3': must be at least 1"),
-    ({"FREG_NB_DATA_DIR": "relative/data"}, "a relative path"),
-    ({"FREG_NB_DATA_DIR": "/etc/hostname"}, "exists and is not a folder"),
-    ({"FREG_NB_DATA_DIR": "/"}, "not the root or your home folder"),
-    ({"FIKS_BASE_URL": "ftp://example.org"}, "not an http(s) URL"),
-    ({"FIKS_BASE_URL": "http://fiks.example.org"}, "plain http is only allowed on loopback"),
-    ({"MASKINPORTEN_SCOPE": "ks:annet"}, "Fiks needs the scope ks:fiks"),
+    ({"FREG_NB_ENV": "staging"}, "FREG_NB_ENV='staging': ukjent miljø – bruk sandbox, test eller prod"),
+    ({"MASKINPORTEN_CLIENT_ID": ""}, "MASKINPORTEN_CLIENT_ID mangler"),
+    ({"MASKINPORTEN_KEY_FILE": "/etc/hostname", "MASKINPORTEN_KID": "k"}, "er begge satt – velg én"),
+    ({"MASKINPORTEN_CERT_FILE": ""}, "Verken MASKINPORTEN_CERT_FILE"),
+    ({"MASKINPORTEN_CERT_FILE": "/nonexistent/virksomhet.p12"}, "fant ikke filen"),
+    ({"MASKINPORTEN_CERT_PASSWORD": "wrong"}, "kunne ikke åpnes – passordet"),
+    ({"MASKINPORTEN_CERT_PASSWORD": None}, "MASKINPORTEN_CERT_PASSWORD mangler"),
+    ({"FIKS_INTEGRASJON_ID": "not-a-uuid"}, "FIKS_INTEGRASJON_ID er ikke en UUID"),
+    ({"FIKS_INTEGRASJON_ID": ""}, "FIKS_INTEGRASJON_ID mangler"),
+    ({"FIKS_INTEGRASJON_PASSORD": ""}, "FIKS_INTEGRASJON_PASSORD mangler"),
+    ({"FIKS_ROLLER": "skole"}, "er ikke navn=uuid"),
+    ({"FIKS_ROLLER": "skole=1234"}, "rolle-id-en for 'skole' er ikke en UUID"),
+    ({"FIKS_ROLLER": f"skole={ROLE_A},skole={ROLE_B}"}, "rollenavnet 'skole' står to ganger"),
+    ({"FIKS_ROLLER": ""}, "FIKS_ROLLER mangler"),
+    ({"FREG_NB_CONCURRENCY": "0"}, "FREG_NB_CONCURRENCY='0': må være minst 1"),
+    ({"FREG_NB_CONCURRENCY": "many"}, "er ikke et helt tall"),
+    ({"FREG_NB_CONCURRENCY": "1000"}, "mer enn 64"),
+    ({"FREG_NB_SMALL_CELL": "-3"}, "FREG_NB_SMALL_CELL='-3': må være minst 1"),
+    ({"FREG_NB_DATA_DIR": "relative/data"}, "en relativ sti"),
+    ({"FREG_NB_DATA_DIR": "/etc/hostname"}, "finnes og er ikke en mappe"),
+    ({"FREG_NB_DATA_DIR": "/"}, "ikke rotmappen eller hjemmemappen"),
+    ({"FIKS_BASE_URL": "ftp://example.org"}, "er ikke en http(s)-adresse"),
+    ({"FIKS_BASE_URL": "http://fiks.example.org"}, "vanlig http er bare lov på egen maskin"),
+    ({"MASKINPORTEN_SCOPE": "ks:annet"}, "Fiks krever scopet ks:fiks"),
 ])
 def test_each_bad_setting_is_explained(good, change, expect):
     env = dict(good)
@@ -104,15 +104,15 @@ def test_each_bad_setting_is_explained(good, change, expect):
             env[k] = v
     found = problems(env)
     assert any(expect in p for p in found), found
-    assert all(" — " in p for p in found), "every problem says what to do"
+    assert all(" – " in p for p in found), "every problem says what to do"
 
 
 def test_expired_certificate_is_caught_locally(good, pki):
     found = problems(dict(good, MASKINPORTEN_CERT_FILE=str(pki.expired_cert_file)))
-    assert any("the certificate expired on" in p and "order a new business certificate" in p for p in found)
+    assert any("sertifikatet gikk ut" in p and "bestill et nytt virksomhetssertifikat" in p for p in found)
     # and a valid one seen from the future is expired too (checked locally, before any request)
     future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3650)
-    assert any("expired" in p for p in problems(good, now=future))
+    assert any("gikk ut" in p for p in problems(good, now=future))
 
 
 def test_key_checks(good, pki, tmp_path):
@@ -120,9 +120,9 @@ def test_key_checks(good, pki, tmp_path):
     not_pem = tmp_path / "key.pem"
     not_pem.write_text("this is not a key")
     found = problems(dict(base, MASKINPORTEN_KEY_FILE=str(not_pem), MASKINPORTEN_KID="k"))
-    assert any("not a PEM private key" in p for p in found)
+    assert any("er ikke en PEM-privatnøkkel" in p for p in found)
     found = problems(dict(base, MASKINPORTEN_KEY_FILE=str(pki.key_file)))
-    assert any("MASKINPORTEN_KID: missing" in p for p in found)
+    assert any("MASKINPORTEN_KID mangler" in p for p in found)
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(pki.key_file.read_bytes(), None)
@@ -130,7 +130,7 @@ def test_key_checks(good, pki, tmp_path):
     enc.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                       serialization.BestAvailableEncryption(b"pw")))
     found = problems(dict(base, MASKINPORTEN_KEY_FILE=str(enc), MASKINPORTEN_KID="k"))
-    assert any("the PEM key is encrypted" in p for p in found)
+    assert any("PEM-nøkkelen er kryptert" in p for p in found)
 
 
 def test_all_problems_at_once(good):
@@ -159,7 +159,7 @@ def test_env_file_and_real_environment_wins(good, tmp_path):
     f.write_text("\n".join(f"{k}={v}" for k, v in good.items()) + "\nFREG_NB_CONCURRENCY=3\n")
     assert load_settings(env_file=f, environ={}).concurrency == 3
     assert load_settings(env_file=f, environ={"FREG_NB_CONCURRENCY": "5"}).concurrency == 5
-    assert any("file not found" in p for p in problems({}, env_file=tmp_path / "missing.env"))
+    assert any("fant ikke filen" in p for p in problems({}, env_file=tmp_path / "missing.env"))
 
 
 def test_dotenv_found_in_working_directory(good, tmp_path, monkeypatch):

@@ -385,20 +385,36 @@ def test_event_changes_reads_either_bulk_shape_and_reports_missing_documents(san
 
 # ---- bad input before any request -----------------------------------------------------------
 @pytest.mark.parametrize("kw,match", [
-    (dict(start="2024-03-10", end="2024-03-01"), "before start"),
-    (dict(start="10.03.2024"), "YYYY-MM-DD"),
-    (dict(start="2024-03-01", start_seq=5), "not both"),
-    (dict(start_seq=-3), "sequence number"),
-    (dict(event_types="endringINavn"), "list"),
+    (dict(start="2024-03-10", end="2024-03-01"), "er før «Fra og med dato»"),
+    (dict(start="10.03.2024"), "ÅÅÅÅ-MM-DD"),
+    (dict(start="2024-03-01", start_seq=5), "ikke begge"),
+    (dict(start_seq=-3), "sekvensnummer"),
+    (dict(event_types="endringINavn"), "liste"),
+    (dict(start="2999-01-01"), "etter i dag.*Velg en dato til og med i dag"),
 ])
 def test_bad_input_is_refused_before_any_request(client, kw, match):
     with pytest.raises(InputError, match=match):
         E.read_events(client, roles="analyse", **kw)
-    with pytest.raises(InputError, match="Unknown role"):
+    with pytest.raises(InputError, match="Ukjent rolle"):
         E.read_events(client, roles="ukjent-rolle")
-    with pytest.raises(InputError, match="day/week/month"):
+    with pytest.raises(InputError, match="«dag», «uke» eller «måned»"):
         E.event_volumes(client, freq="hour")
     assert client.stats.as_dict()["calls"] == 0
+
+
+def test_volumes_without_stored_events_say_how_to_read_them_first(sb, client):
+    before = sb.counters()["route"]
+    for call in (lambda: E.event_volumes(client), lambda: E.event_volumes(client, roles="skole"),
+                 lambda: E.compare_roles(client), lambda: E.top_event_types(client)):
+        with pytest.raises(InputError, match=r"ingen lagrede hendelser.*Les dem først med read_events\("):
+            call()
+    assert sb.counters()["route"] == before and not (client.data_dir.path / "feeds").exists()
+    E.sync_events(client, role="analyse", start_seq=1, end_seq=50)
+    assert E.event_volumes(client, roles="analyse")["events"].sum() == 50
+    with pytest.raises(InputError, match="ingen lagrede hendelser for skole"):
+        E.event_volumes(client, roles="skole")     # analyse's events are there, skole's are not
+    far = E.read_events(client, roles="skole", start_seq=10**9, end_seq=10**9 + 5)   # read, but nothing there
+    assert far.empty and E.event_volumes(client, roles="skole").empty              # an empty period, not an error
 
 
 # ---- plots --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 
 import freg_nb
 from freg_nb import ExtractError, FregClient, InputError
-from freg_nb.criteria import CriteriaWarning, tailored_criteria
+from freg_nb.criteria import tailored_criteria
+from freg_nb.kommuner import historisk
 
 from conftest import sandbox_client  # noqa: E402
 OSLO = {"personstatustyper": ["bosatt"], "kommunenummer": {"bostedskommunenummer": "0301"}}
@@ -189,7 +190,7 @@ def test_crash_in_the_middle_of_a_batch_loses_and_repeats_no_one(own_sb, tmp_pat
 def test_same_name_with_other_criteria_is_refused_before_any_request(sb, fc):
     freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="oslo", poll_interval=0.05)
     before = freg_calls(sb)
-    with pytest.raises(InputError, match="already exists.*discard_extract"):
+    with pytest.raises(InputError, match="finnes allerede et uttrekk.*discard_extract"):
         freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="1103", name="oslo")
     assert freg_calls(sb) == before
     assert freg_nb.discard_extract(fc, "oslo")
@@ -266,23 +267,24 @@ def test_freg_429_for_the_11th_job_gives_a_clear_error(own_sb, tmp_path):
 
 THIS_YEAR = dt.date.today().year
 BAD = [
-    ({"personstatustyper": []}, "personstatustyper is required"),
-    ({"personstatustyper": None}, "personstatustyper is required"),
-    ({"personstatustyper": ["bosatt", "forsvunnet"]}, "'forsvunnet' is not allowed"),
-    ({"bostedskommunenummer": "301"}, "four digits.*'0301'"),
-    ({"bostedskommunenummer": "03011"}, "four digits"),
-    ({"bostedskommunenummer": "Oslo"}, "four digits"),
-    ({"bostedskommunenummer": "0301", "oppholdskommunenummer": "1103"}, "not both"),
-    ({"foedselsaarFraOgMed": 1960, "foedselsaarTilOgMed": 1950}, "after foedselsaarTilOgMed"),
-    ({"foedselsaarFraOgMed": THIS_YEAR + 1}, "in the future"),
-    ({"foedselsaarTilOgMed": 1799}, "before 1850"),
-    ({"foedselsaarFraOgMed": "nitten-femti"}, "four-digit year"),
-    ({"doedsaarFraOgMed": 2000, "personstatustyper": ["bosatt"]}, "does not include 'doed'"),
+    ({"personstatustyper": []}, "personstatustyper.*må ha minst én verdi"),
+    ({"personstatustyper": None}, "personstatustyper.*må ha minst én verdi"),
+    ({"personstatustyper": ["bosatt", "forsvunnet"]}, "'forsvunnet' kan ikke brukes"),
+    ({"bostedskommunenummer": "301"}, "fire sifre.*«0301»"),
+    ({"bostedskommunenummer": "03011"}, "fire sifre"),
+    ({"bostedskommunenummer": "Oslo"}, "fire sifre"),
+    ({"bostedskommunenummer": "9999"}, "9999 er ikke nummeret til en kommune i dag.*Mente du"),
+    ({"bostedskommunenummer": "0301", "oppholdskommunenummer": "1103"}, "ikke begge"),
+    ({"foedselsaarFraOgMed": 1960, "foedselsaarTilOgMed": 1950}, "foedselsaarFraOgMed.*er etter"),
+    ({"foedselsaarFraOgMed": THIS_YEAR + 1}, "i fremtiden"),
+    ({"foedselsaarTilOgMed": 1799}, "før 1850"),
+    ({"foedselsaarFraOgMed": "nitten-femti"}, "årstall med fire sifre"),
+    ({"doedsaarFraOgMed": 2000, "personstatustyper": ["bosatt"]}, "har ikke med «doed»"),
     ({"personstatustyper": ["doed"], "foedselsaarFraOgMed": 1990, "doedsaarTilOgMed": 1980},
-     "die before they are born"),
-    ({"kjoenn": "k"}, "kvinne' or 'mann"),
-    ({"statsborgerskap": "NO"}, "alpha-3.*'NOR', not 'NO'"),
-    ({"statsborgerskap": "XYZ"}, "not an ISO 3166-1 alpha-3"),
+     "ingen kan dø før de er født"),
+    ({"kjoenn": "k"}, "«kvinne» eller «mann»"),
+    ({"statsborgerskap": "NO"}, "alpha-3.*«NOR», ikke «NO»"),
+    ({"statsborgerskap": "XYZ"}, "ikke en landkode i ISO 3166-1 alpha-3"),
     ({"sivilstandstype": "samboer"}, "sivilstandstype"),
 ]
 
@@ -302,7 +304,7 @@ def test_every_problem_is_listed_in_one_error(sb, fc):
                                       bostedskommunenummer="12", foedselsaarFraOgMed=2001,
                                       foedselsaarTilOgMed=1999, kjoenn="ukjent", statsborgerskap="norsk")
     text = str(e.value)
-    assert text.startswith("5 problems with the extract criteria (nothing was sent")
+    assert text.startswith("5 feil i kriteriene for uttrekket") and "ingenting er sendt" in text
     for word in ("personstatustyper", "bostedskommunenummer", "foedselsaar", "kjoenn", "statsborgerskap"):
         assert word in text
 
@@ -336,16 +338,16 @@ def test_the_0_1_call_shape_still_works_with_a_deprecation_warning(sb, fc):
         body = tailored_criteria(personstatustyper=["doed"], doedsaar_til_og_med=2000)
     assert body["doedsaarTilOgMed"] == "2000"
     before = sb.counters()["route"]
-    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="given twice"):
+    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="oppgitt to ganger"):
         freg_nb.read_tailored_extract(fc, role="analyse", foedselsaarFraOgMed=1950, foedselsaar_fra_og_med=1950)
     with pytest.raises(TypeError, match="foedselsaar_fra"):
         freg_nb.read_tailored_extract(fc, role="analyse", foedselsaar_fra=1950)
-    with pytest.raises(InputError, match="name the role"):
+    with pytest.raises(InputError, match="Velg en rolle"):
         freg_nb.read_tailored_extract(fc)
     assert sb.counters()["route"] == before
 
 
-def test_criteria_are_normalised_and_an_unknown_municipality_only_warns():
+def test_criteria_are_normalised_and_a_historic_municipality_only_when_marked():
     body = tailored_criteria(personstatustyper="Bosatt, utflyttet", oppholdskommunenummer="0301",
                              foedselsaarFraOgMed="1950", foedselsaarTilOgMed=1960, kjoenn="KVINNE",
                              statsborgerskap="swe", sivilstandstype="enkeellerenkemann")
@@ -353,9 +355,10 @@ def test_criteria_are_normalised_and_an_unknown_municipality_only_warns():
                     "kommunenummer": {"oppholdskommunenummer": "0301"},
                     "foedselsaarFraOgMed": "1950", "foedselsaarTilOgMed": "1960", "kjoenn": "kvinne",
                     "statsborgerskap": "SWE", "sivilstandstype": "enkeEllerEnkemann"}
-    with pytest.warns(CriteriaWarning, match="9999 is not a current municipality"):
-        body = tailored_criteria(bostedskommunenummer="9999")
-    assert body["kommunenummer"] == {"bostedskommunenummer": "9999"}
+    with pytest.raises(InputError, match=r"1201 er ikke nummeret til en kommune i dag.*historisk\("):
+        tailored_criteria(bostedskommunenummer="1201")          # Bergen before 2020
+    body = tailored_criteria(bostedskommunenummer=historisk("1201"))
+    assert body["kommunenummer"] == {"bostedskommunenummer": "1201"} and type(body["kommunenummer"]["bostedskommunenummer"]) is str
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tailored_criteria(bostedskommunenummer="1103")

@@ -47,11 +47,22 @@ def test_leap_day_rule():
 
 @pytest.mark.parametrize("bad, reason", [
     ("", "11 sifre"), ("0385159873", "11 sifre"), ("038515987301", "11 sifre"),
-    ("0385159873a", "11 sifre"), ("03851598731", "kontrollsiffer"), ("03851598720", "kontrollsiffer"),
+    ("0385159873a", "inneholder tegn som ikke er sifre"), ("03851598731", "kontrollsiffer"), ("03851598720", "kontrollsiffer"),
 ])
 def test_reasons(bad, reason):
     with pytest.raises(ids.InvalidIdentifier, match=reason):
         ids.validate(bad)
+
+
+def test_letters_are_named_and_a_ten_digit_typo_is_shown_as_typed():
+    with pytest.raises(ids.InvalidIdentifier, match="inneholder tegn som ikke er sifre") as e:
+        ids.validate("0385159873O")        # letter O for a zero: 11 characters, not 11 digits
+    assert "11 tegn" not in str(e.value) and "***********" in str(e.value)
+    valid, invalid = ids.validate_many(["2792412345"])   # 10 digits; "0" + it is not valid either
+    assert valid == []
+    (masked, reason), = invalid
+    assert masked == "279241****"                        # as typed, masked — never "027924*****"
+    assert "10 sifre" in reason and "ledende null" in reason
 
 
 def test_validate_strips_spaces_and_validate_many_splits():
@@ -120,7 +131,7 @@ def test_mask_never_shows_individual_digits(nine, remainder):
     nr = nine + k
     m = ids.mask(nr)
     assert m == nr[:6] + "*****"
-    assert nr[6:] not in m and len(m) == 11
+    assert len(m) == 11   # the individual digits are all '*' (they may recur by chance in the date part)
     assert ids.mask(nr, show=True) == nr
 
 

@@ -78,7 +78,7 @@ def test_invalid_ids_are_refused_before_any_request(sandbox, client):
     before = _routes(sandbox)
     with pytest.raises(InputError) as e:
         lookups.lookup_persons(client, ["12345678901", "0101", "abcdefghijk"], role="skole")
-    assert "Nothing was sent" in str(e.value)
+    assert "Ingenting er sendt" in str(e.value)
     assert "12345678901" not in str(e.value)                    # the message masks what it lists
     assert _routes(sandbox) == before
 
@@ -95,12 +95,12 @@ def test_a_part_the_role_lacks_is_refused_locally_with_the_part_and_role_named(s
     with pytest.raises(PartNotAllowed) as e:
         lookups.lookup_persons(client, [ident], role="skole", parts=["navn", "familierelasjon"])
     msg = str(e.value)
-    assert "familierelasjon" in msg and "'skole'" in msg and "navn" in msg.split("may fetch:")[1]
+    assert "familierelasjon" in msg and "«skole»" in msg and "navn" in msg.split("kan hente:")[1]
     with pytest.raises(PartNotAllowed, match="historikk"):
         lookups.lookup_persons(client, [ident], role="skole", history=True)
-    with pytest.raises(InputError, match="Unknown part 'bostedsadresser'"):
+    with pytest.raises(InputError, match="Ukjent del 'bostedsadresser'.*Mente du 'bostedsadresse'"):
         lookups.lookup_persons(client, [ident], role="barnevern", parts="bostedsadresser")
-    with pytest.raises(InputError, match="Unknown role"):
+    with pytest.raises(InputError, match="Ukjent rolle"):
         lookups.lookup_persons(client, [ident], role="skolen")
     assert _routes(sandbox) == before
 
@@ -119,7 +119,7 @@ def test_a_403_from_fiks_is_explained_naming_part_and_role(sandbox_factory, tmp_
             lookups.lookup_persons(fc, [sb.population.identifier(0)], role="skole",
                                    parts=["navn", "bostedsadresse"])
     msg = str(e.value)
-    assert "'skole'" in msg and "bostedsadresse" in msg and "errorId" in msg
+    assert "«skole»" in msg and "bostedsadresse" in msg and "errorId" in msg
 
 
 # ---- single, search, entydig, archive --------------------------------------------------------
@@ -157,7 +157,7 @@ def test_unique_search_finds_one_person_or_explains(sandbox, client):
     res = lookups.find_person(client, role="barnevern", navn=name, foedselsdato=str(one["foedselsdato"]),
                               adressenavn=one["adressenavn"], husnummer=husnummer, show_ids=True)
     assert res.ids == [ident] and len(res.persons) == 1
-    with pytest.raises(NotFound, match="no single person"):
+    with pytest.raises(NotFound, match="fant ikke én bestemt person"):
         lookups.find_person(client, role="barnevern", navn="Finnes Ikke Noensinne", foedselsdato="1901-01-01",
                             adressenavn="Ingensteds", husnummer="1")
     with pytest.raises(InputError):
@@ -171,9 +171,9 @@ def test_archived_versions_by_document_id(sandbox, client):
                                   show_ids=True)
     assert set(res.persons["foedselsEllerDNummer"]) == {pop.identifier(1), pop.identifier(2)}
     assert len(res.errors) == 1
-    with pytest.raises(AccessDenied, match="'skole' is 'uten hjemmel'"):
+    with pytest.raises(AccessDenied, match="«skole» er «uten hjemmel»"):
         lookups.lookup_archived(client, doc_ids, role="skole", parts=["navn"])
-    with pytest.raises(AccessDenied, match="'analyse' does not have this service"):
+    with pytest.raises(AccessDenied, match="«analyse» har ikke denne tjenesten"):
         lookups.search_persons(client, role="analyse", foedselsaarFraOgMed=2012)
 
 
@@ -298,7 +298,7 @@ def test_read_ids_finds_the_column_and_restores_excel_zeros(sandbox, tmp_path):
     assert fnr.validate_many(got)[0] == zeros                      # … validation restores it
     assert lookups.read_ids(xlsx.read_bytes(), filename="opplastet.xlsx") == got
     assert lookups.read_ids(f" {others[0]}, {others[1]};{others[2]} ") == others
-    with pytest.raises(InputError, match="column"):
+    with pytest.raises(InputError, match="ingen kolonne som heter 'personnr'"):
         lookups.read_ids(csv_path, column="personnr")
 
 
@@ -307,7 +307,7 @@ def test_example_ids_only_against_the_sandbox(sandbox, client):
     assert len(ex) == 4 and all(sandbox.population.index_of(i) is not None for i in ex)
     real = FregClient(client.settings.with_overrides(env="test"), progress=False)
     try:
-        with pytest.raises(InputError, match="sandbox"):
+        with pytest.raises(InputError, match="bare i den innebygde sandkassen"):
             lookups.example_ids(real, 4)
     finally:
         real.close()

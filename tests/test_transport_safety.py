@@ -47,15 +47,15 @@ def _real(**kw) -> dict:
 def test_verify_false_is_refused_for_any_non_loopback_host(fiks, issuer):
     # refused when the settings are made — so neither FregClient nor a bare TokenProvider
     # (used by the doctor) can ever be handed such settings
-    with pytest.raises(ConfigError, match="TLS verification can only be turned off for loopback"):
+    with pytest.raises(ConfigError, match="TLS-kontroll kan bare slås av for adresser på egen maskin"):
         Settings(**_real(fiks_base_url=fiks, maskinporten_issuer=issuer, verify=False))
     ok = Settings(**_real(fiks_base_url=fiks, maskinporten_issuer=issuer))
-    with pytest.raises(ConfigError, match="TLS verification can only be turned off for loopback"):
+    with pytest.raises(ConfigError, match="TLS-kontroll kan bare slås av for adresser på egen maskin"):
         ok.with_overrides(verify=False)
     # and a client built around settings that slipped past (object.__setattr__) still refuses
     sneaky = Settings(**_real(fiks_base_url=fiks, maskinporten_issuer=issuer))
     object.__setattr__(sneaky, "verify", False)
-    with pytest.raises(ConfigError, match="TLS verification can only be turned off for loopback"):
+    with pytest.raises(ConfigError, match="TLS-kontroll kan bare slås av for adresser på egen maskin"):
         FregClient(sneaky)
 
 
@@ -86,9 +86,9 @@ def test_verify_false_is_allowed_on_loopback_only(url):
                                  "http://127.0.0.1.nip.io", "http://[::]:9", "http://localhost.evil.test"])
 def test_plain_http_is_refused_outside_loopback(url):
     assert not is_loopback_url(url)
-    with pytest.raises(ConfigError, match="plain http is only allowed on loopback"):
+    with pytest.raises(ConfigError, match="vanlig http er bare lov på egen maskin"):
         Settings(**_real(fiks_base_url=url))
-    with pytest.raises(ConfigError, match="plain http is only allowed on loopback"):
+    with pytest.raises(ConfigError, match="vanlig http er bare lov på egen maskin"):
         Settings(**_real(maskinporten_issuer=url + "/"))
 
 
@@ -96,7 +96,7 @@ def test_environment_cannot_switch_off_verification_nor_use_http(tmp_path):
     from freg_nb import load_settings
 
     env = {"FREG_NB_ENV": "test", "FIKS_BASE_URL": "http://fiks.example.org"}
-    with pytest.raises(ConfigError, match="plain http is only allowed on loopback"):
+    with pytest.raises(ConfigError, match="vanlig http er bare lov på egen maskin"):
         load_settings(environ=env, require_credentials=False)
     # there is no environment variable that turns verification off
     s = load_settings(environ={"FREG_NB_ENV": "test", "FREG_NB_VERIFY": "0", "SSL_VERIFY": "false",
