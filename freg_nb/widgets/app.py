@@ -57,9 +57,9 @@ def forms(client: Any = None) -> w.Widget:
     sandbox = fc.settings.env == "sandbox"
     tabs: list[tuple[str, w.Widget]] = []
     if sandbox:
-        from freg_nb import diagnose
+        from freg_nb.widgets.scenario import scenario_picker
 
-        tabs.append(("Kom i gang", diagnose.scenario_picker()))
+        tabs.append(("Kom i gang", scenario_picker()))
     example = freg_nb.example_ids(fc, 8) if sandbox else None
     role = "analyse" if "analyse" in fc.settings.roles else None  # the sandbox's role with everything
     tabs += [("Oppslag", LookupForm(fc, rolle=role, ids=example,
