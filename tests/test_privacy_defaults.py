@@ -121,7 +121,7 @@ def test_default_exports_hold_masked_ids_only(flows):
 
 def test_aggregates_never_carry_identifiers(flows):
     for by in ("foedselsEllerDNummer", ["kjoenn", "foedselsEllerDNummer"]):
-        with pytest.raises(InputError, match="identifier"):
+        with pytest.raises(InputError, match="fødselsnummer"):
             freg_nb.summarize_extract(flows.extract_full, by=by)
     for by in ("kommunenummer", "aldersgruppe", ["kommunenummer", "kjoenn"]):
         assert not _full_ids_in(_frame_text(freg_nb.summarize_extract(flows.extract_full, by=by)))
