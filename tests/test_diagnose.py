@@ -149,6 +149,15 @@ def test_throttling_is_a_stability_note_not_a_failure(sandbox_factory):
     note = next(c for c in diag.checks if c.step == "stabilitet")
     assert "429" in note.detail and "FREG_NB_CONCURRENCY" in note.advice
     assert sb.counters().get("faults", {}).get("429", 0) > 0
+    # throttling is named as throttling, not as an unstable service
+    assert "struper" in note.title and "ustabil" not in note.title, note.title
+    # checks that passed only after retries say so, and the verdict is not a plain "Alt virker"
+    retried = [c for c in diag.checks if c.step.startswith(("rolle:", "integrasjon")) and c.warning]
+    assert retried and all("nye forsøk" in c.title for c in retried), diag.as_text()
+    assert diag.verdict[0] == "warning" and "nye forsøk" in diag.verdict[1]
+    html = diag._repr_html_()
+    assert "⚠️" in html and "✅ <b>Alt virker.</b>" not in html
+    assert diag.scenario == "strupet"  # the check names the scenario the sandbox is in
 
 
 def test_select_scenario_switches_the_sandbox_and_lists_descriptions(sandbox_factory):
@@ -182,13 +191,22 @@ def test_scenario_picker_widget_lists_scenarios(sandbox_factory):
     sb = sandbox_factory(persons=300, events=500)
     from freg_nb.widgets.scenario import scenario_picker
 
-    box = scenario_picker(Settings.for_sandbox(sb))
-    assert list(box.dropdown.options) == list(diagnose.scenarios(Settings.for_sandbox(sb)))
+    settings = Settings.for_sandbox(sb)
+    diagnose.select_scenario("mangler-scope", settings)  # chosen elsewhere (another notebook's kernel)
+    box = scenario_picker(settings)
+    assert list(box.dropdown.options) == list(diagnose.scenarios(settings))
+    assert box.dropdown.value == "mangler-scope"  # the picker starts at the active scenario
     box.dropdown.value = "ukjent-rolle"
     assert "rollen" in box.children[1].value
     result = box.panel.run()  # what pressing the button does
     assert isinstance(result, diagnose.Diagnosis) and not result.ok
     assert sb.faults.role_not_granted == "skole"
+    # the status line agrees with the check: never "Ferdig" beside a failed step
+    status = box.panel.status.value
+    assert "1 steg feilet" in status and "Ferdig" not in status and "data-state='failed'" in status, status
+    box.dropdown.value = "normal"
+    assert box.panel.run().ok and "Ferdig" in box.panel.status.value
+    assert scenario_picker(settings).dropdown.value == "normal"
 
 
 def _doctor(args, data_dir: Path) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from freg_nb.sandbox import events, extracts, persons
 from freg_nb.sandbox.bodies import JSON, TEXT, XML
 from freg_nb.sandbox.counters import Counters
-from freg_nb.sandbox.faults import SCENARIOS, FaultPlan, Faults, scenario_faults
+from freg_nb.sandbox.faults import SCENARIOS, FaultPlan, Faults, scenario_faults, scenario_of
 from freg_nb.sandbox.fiks import fiks_route
 from freg_nb.sandbox.maskinporten import Maskinporten
 from freg_nb.sandbox.pki import Pki
@@ -107,7 +107,7 @@ class SandboxState:
                                for n, r in self.roles.items()},
                 "integration_id": c.integration_id, "org_number": c.org_number, "kid": c.kid,
                 "persons": self.config.persons, "scenarios": {n: s.beskrivelse for n, s in SCENARIOS.items()},
-                "faults": self.faults.to_dict()}
+                "faults": self.faults.to_dict(), "scenario": scenario_of(self.faults)}
 
 
 def _routes(s: SandboxState) -> list[Route]:

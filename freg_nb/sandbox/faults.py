@@ -102,6 +102,12 @@ def scenario_faults(name: str) -> Faults:
     return Faults(**sc.settings)
 
 
+def scenario_of(faults: Faults) -> str | None:
+    """The name of the training scenario ``faults`` equals (None: knobs set by hand)."""
+    now = faults.to_dict()
+    return next((name for name in SCENARIOS if scenario_faults(name).to_dict() == now), None)
+
+
 class FaultPlan:
     """Draws the fault (if any) for each request from a seeded RNG; thread-safe."""
 

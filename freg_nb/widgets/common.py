@@ -113,7 +113,9 @@ class RunPanel(w.VBox):
     or poll and keeps what it has, so pressing the button again continues). What it returns is
     ``panel.result``, shown unless ``show_result=False``; it may also call ``panel.show(x)``. A ``FregNbError`` is shown as its
     message with the technical details folded; any other exception as a short message with the
-    traceback folded. Never a traceback in the output area, never "Ferdig" beside a failure.
+    traceback folded. Never a traceback in the output area, never "Ferdig" beside a failure: an
+    action whose result is not plainly a success (a check with a failed step, a choice to make) says
+    so with ``panel.conclude(state, text)``, which replaces "Ferdig" in the status line.
     """
 
     def __init__(self, action: Callable[[], object], *, label: str = "Kjør", icon: str = "play",
@@ -129,6 +131,7 @@ class RunPanel(w.VBox):
         self._show_result = show_result  # False: the action shows its own outputs (panel.show)
         self.result: object = None
         self.error: BaseException | None = None
+        self._outcome: tuple[str, str] | None = None
         self._token: cancel.CancelToken | None = None
         self._thread: threading.Thread | None = None
         self.runs = 0  # shown as data-run on the status, so a test (or a screen reader) can tell runs apart
@@ -154,6 +157,11 @@ class RunPanel(w.VBox):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def conclude(self, state: str, text: str) -> None:
+        """From the action: end this run with ``state`` ("failed", "warning", "choice") and ``text``
+        in the status line instead of "Ferdig"."""
+        self._outcome = state, text
+
     def stop(self) -> None:
         if self._token is not None:
             self._token.cancel()
@@ -170,7 +178,7 @@ class RunPanel(w.VBox):
         # through the trait, like show(): Output.clear_output() is a message the page may apply after
         # the worker's first outputs arrive, wiping them
         self.output.outputs = ()
-        self.result, self.error = None, None
+        self.result, self.error, self._outcome = None, None, None
         self._token = token = cancel.CancelToken()
         self.runs += 1
         self.button.disabled = True
@@ -206,7 +214,7 @@ class RunPanel(w.VBox):
             self.result = result
             if result is not None and self._show_result:
                 self.show(result)
-            status = "done", msg("run.done", seconds=int(round(time.monotonic() - t0)))
+            status = self._outcome or ("done", msg("run.done", seconds=int(round(time.monotonic() - t0))))
         except KeyboardInterrupt:  # Stopp, Kernel → Interrupt (cancel.Cancelled) or the core's own
             status = "stopped", msg("run.stopped")
             self.output.append_display_data(_html(f"⏹ {html.escape(msg('run.stopped_text'))}"))
