@@ -281,7 +281,7 @@ class _Run:
         self.state.pop("restarted_this_run", None)
         started = time.monotonic()
         before = self.client.stats.as_dict()
-        self._bar = Progress(self.progress, f"Uttrekk {self.name}", None, unit=" personer")
+        self._bar = Progress(self.progress, f"Uttrekk {self.name}", None, unit="personer")
         self._bar.add(sum(b["ids"] for b in self.state["batches"]))
         try:
             if not self.state.get("job_id"):

@@ -432,7 +432,7 @@ def sync_events(client: FregClient, *, role: str, start_seq: int | None = None, 
     assigned: list[tuple[_Page, int, int]] = []
     last_flush = time.monotonic()
     show = getattr(client, "progress", True) if progress is None else progress
-    bar = Progress(show, f"hendelser {fs.name}", end_seq - begin + 1, unit="seq", unit_scale=True)
+    bar = Progress(show, f"hendelser {fs.name}", end_seq - begin + 1, unit="sekvensnumre")
     con = duck.connect(temp_dir=store.subdir("tmp/duckdb"))
     pool = ThreadPoolExecutor(max_workers=conc, thread_name_prefix="freg-nb-feed")
 

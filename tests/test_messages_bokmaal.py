@@ -134,3 +134,23 @@ def test_each_mistake_is_answered_in_bokmaal_with_what_to_do(sandbox, fc, looked
 
 def test_the_catalogue_covers_at_least_30_mistakes():
     assert len(MISTAKES) >= 30
+
+
+def test_progress_texts_are_bokmaal_with_norwegian_counts(sandbox, tmp_path, capsys):
+    """The feed's progress bar (what 03 shows while it reads) speaks bokmål: "3 000 av 3 000
+    sekvensnumre", never tqdm's "3.00k/3.00k [… kseq/s]"; so does a bar without a known total."""
+    import io
+
+    from freg_nb.feed import sync_events
+    from freg_nb.progress import Progress
+
+    with sandbox_client(sandbox, tmp_path / "data") as client:
+        sync_events(client, role="analyse", start_seq=1, end_seq=3000, progress=True)
+    shown = capsys.readouterr().err.split("\r")[-1]  # tqdm outside Jupyter: the last redraw on stderr
+    assert "3\u00a0000 av 3\u00a0000 sekvensnumre" in shown, shown
+    assert not re.search(r"\d[kM]|seq/s|it/s", shown), shown
+    unknown = Progress(True, "Uttrekk x", None, unit="personer")
+    unknown._bar.fp = io.StringIO()
+    unknown.add(11_291)
+    assert "11\u00a0291 personer" in str(unknown._bar)
+    unknown.close()
