@@ -64,10 +64,50 @@ def connect(*, env_file: str | os.PathLike | None = None, environ: Mapping[str, 
                                         small_cell=base.small_cell)
     if overrides:
         settings = settings.with_overrides(**overrides)
-    notice = DataDir(settings.data_dir).old_data_notice()
+    store = DataDir(settings.data_dir)
+    notice = store.old_data_notice()
     if notice:  # personal data should not linger: remind at every connect
-        warnings.warn(notice, OldDataWarning, stacklevel=2)
+        from freg_nb.sandbox.shared import in_kernel
+
+        if in_kernel():
+            _show_old_data_notice(store)  # a notebook: a short notice with a purge button
+        else:
+            warnings.warn(notice, OldDataWarning, stacklevel=2)
     return FregClient(settings, **client_kw)
+
+
+def old_data_widget(store: Any) -> Any:
+    """A short bokmål notice that the private folder holds data older than the retention period,
+    with a button that deletes those files (the sandbox's keys and the audit log are kept); an
+    empty widget when there is none. Built here with ipywidgets directly because connect() shows
+    it and may not import the widget layer."""
+    import html
+
+    import ipywidgets as w
+
+    from .messages import msg
+    from .store import retention_days
+
+    days = retention_days()
+    if not store.old_files(days):
+        return w.HTML()
+    text = w.HTML(f"⚠ {html.escape(msg('notice.old_data', days=days))}")
+    button = w.Button(description=msg("notice.purge"), icon="trash", button_style="warning",
+                      layout=w.Layout(width="auto"))
+
+    def purge(_b: Any) -> None:
+        removed = store.purge(dry_run=False, older_than=days)
+        text.value = html.escape(msg("notice.purged", n=len(removed)))
+        button.layout.display = "none"
+
+    button.on_click(purge)
+    return w.HBox([text, button], layout=w.Layout(align_items="center", flex_flow="row wrap"))
+
+
+def _show_old_data_notice(store: Any) -> None:
+    from IPython.display import display
+
+    display(old_data_widget(store))
 
 
 class OldDataWarning(UserWarning):

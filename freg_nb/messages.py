@@ -243,7 +243,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "«Fødselsnummer» (eller i filen) og prøv igjen. Ingenting er sendt.",
                           "None of the {n} identifiers is a valid fødselsnummer/D-number: {problems}. Fix them "
                           "and try again. Nothing was sent."),
-    "lookup.problem": ("nummer {pos}: {masked} ({reason})", "number {pos}: {masked} ({reason})"),
+    "lookup.problem": ("{where} {pos}: {masked} ({reason})", "{where} {pos}: {masked} ({reason})"),
+    "lookup.where.file": ("rad", "row"),            # a row as Excel shows it (the header counted)
+    "lookup.where.text": ("linje", "line"),         # a line in the «Fødselsnummer» field
+    "lookup.where.param": ("nummer", "number"),     # the n-th id given as a parameter
+    "lookup.where.column.file": ("rad i filen", "row in the file"),
+    "lookup.where.column.text": ("linje i feltet", "line in the field"),
+    "lookup.where.column.param": ("nummer", "number"),
     "extract.problems": ("Kriteriene for uttrekket må rettes før noe sendes (ingenting er sendt):",
                          "The extract criteria must be fixed first (nothing was sent):"),
     "extract.year": ("«{field}» må være et årstall med fire sifre, f.eks. 1955 (ikke «{value}»).",

@@ -178,3 +178,43 @@ def test_user_mistakes_are_answered_in_bokmaal_with_what_to_do():
     for text in answers:
         assert not _ENGLISH.search(text.replace("«", "").replace("»", "")), text
         assert re.search(r"\b(og|ikke|er|må|Velg|Rett|Sjekk|Prøv|Vent|Bestill|Lim inn|sett)\b", text), text
+
+
+def _tables_html(panel) -> str:
+    """The HTML of the interactive tables the panel shows (widgets are referenced by model id)."""
+    from ipywidgets.widgets.widget import _instances
+
+    ids = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] for o in panel.output.outputs
+           if "application/vnd.jupyter.widget-view+json" in (o.get("data") or {})]
+    args = [getattr(_instances[i], "_dt_args", {}) for i in ids if i in _instances]
+    return "\n".join(f"{a.get('table_html', '')}\n{a.get('data_json', '')}" for a in args)
+
+
+def test_lookup_form_names_rows_as_the_file_shows_them_and_the_source_it_uses(fc):
+    """01's form: bad ids are named by the row Excel shows (header counted, blank rows too), pasted
+    lines by their line; an upload wins over pasted text, visibly, and «Fjern filen» clears it."""
+    import freg_nb
+    from freg_nb.widgets.lookups import LookupForm
+
+    good = freg_nb.example_ids(fc, 2)  # people the sandbox knows
+    form = LookupForm(fc, rolle="analyse")
+    form.ids.value = "\n".join(["123", "", "abc"])
+    form.panel.run()
+    text = _texts(form.panel)
+    assert "linje 1:" in text and "linje 3:" in text, text  # lines of the field, the blank one counted
+    csv = f"Navn;Fødselsnummer\nA;{good[0]}\nB;123\n\nC;{good[1]}\nD;abc\n".encode("utf-8-sig")
+    form.fil.value = ({"name": "liste.csv", "type": "text/csv", "size": len(csv),
+                       "last_modified": __import__("datetime").datetime(2026, 11, 30),
+                       "content": memoryview(csv)},)
+    assert "fra filen liste.csv" in form.kilde.value and "brukes ikke" in form.kilde.value
+    assert not form.fjern_fil.disabled
+    form.panel.run()
+    assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
+    assert form.result.invalid["linje"].tolist() == [2, 4]  # the core counts the ids it read …
+    tables = _tables_html(form.panel)
+    last = tables[tables.index("rad i filen"):]
+    assert re.search(r'\[\["?3"?,', last) and re.search(r'\["?6"?,', last), last  # … the form, file rows
+    assert ">fil<" not in tables  # no internal columns
+    assert form.person.options and form.person.value  # the searchable picker is filled after a run
+    form.fjern_fil.click()
+    assert not form.fil.value and "innlimte" in form.kilde.value

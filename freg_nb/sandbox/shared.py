@@ -52,10 +52,10 @@ def wanted(environ: Any = None) -> bool:
     choice = (env.get("FREG_NB_SANDBOX") or "").strip().lower()
     if choice in ("shared", "process"):
         return choice == "shared"
-    return _in_kernel()
+    return in_kernel()
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
     """True inside a running Jupyter kernel (not merely with ipykernel imported)."""
     if "IPython" not in sys.modules:
         return False

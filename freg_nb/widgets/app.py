@@ -3,11 +3,11 @@
 connects like the notebooks do, so it uses the same shared sandbox (a scenario chosen in the first
 tab applies to the others and to open notebooks).
 
-Also here: the short Norwegian reminder about old data in the private folder, with a purge button.
+The short Norwegian reminder about old data in the private folder (with a purge button) is shown by
+``connect()`` inside a kernel, so the app shows it above the tabs as the notebooks do.
 """
 from __future__ import annotations
 
-import html
 import shutil
 import subprocess
 import sys
@@ -16,34 +16,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from freg_nb.messages import msg
-
-__all__ = ["forms", "old_data_notice", "cli_main", "APP_NOTEBOOK"]
+__all__ = ["forms", "cli_main", "APP_NOTEBOOK"]
 
 APP_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "app" / "skjemaer.ipynb"
-
-
-def old_data_notice(client: Any) -> w.Widget:
-    """A short notice when the private folder holds data older than the retention period, with a
-    button that deletes those files (the sandbox's keys and the audit log are kept)."""
-    from freg_nb.store import DataDir, retention_days
-
-    store = DataDir(client.settings.data_dir)
-    days = retention_days()
-    old = store.old_files(days)
-    if not old:
-        return w.HTML()
-    text = w.HTML(f"⚠ {html.escape(msg('notice.old_data', days=days))}")
-    button = w.Button(description=msg("notice.purge"), icon="trash", button_style="warning",
-                      layout=w.Layout(width="auto"))
-
-    def purge(_b: Any) -> None:
-        removed = store.purge(dry_run=False, older_than=days)
-        text.value = html.escape(msg("notice.purged", n=len(removed)))
-        button.layout.display = "none"
-
-    button.on_click(purge)
-    return w.HBox([text, button], layout=w.Layout(align_items="center", flex_flow="row wrap"))
 
 
 def forms(client: Any = None) -> w.Widget:
@@ -68,7 +43,7 @@ def forms(client: Any = None) -> w.Widget:
     tab = w.Tab(children=[t[1] for t in tabs])
     for i, (title, _child) in enumerate(tabs):
         tab.set_title(i, title)
-    return w.VBox([old_data_notice(fc), tab])
+    return tab
 
 
 def cli_main(args: Any) -> int:

@@ -24,7 +24,7 @@ from IPython.display import HTML, display
 from freg_nb.codes import HISTORIKK, PART_NAMES
 from freg_nb.display import number
 from freg_nb.errors import FregNbError, InputError
-from freg_nb.ids import validate_many
+from freg_nb.ids_input import validate_input
 from freg_nb.lookups import LookupResult, lookup_persons, read_ids
 from freg_nb.messages import msg
 from freg_nb.parts import allowed_parts
@@ -173,6 +173,20 @@ class LookupForm(w.VBox):
         content = item["content"] if isinstance(item, dict) else item.content
         return read_ids(bytes(content), filename=self._file_name())
 
+    def _source_rows(self, ids: list[str]) -> tuple[str, list[int]]:
+        """Where each id stands as the user sees it: ("file", Excel/CSV rows with the header counted),
+        ("text", lines of the field) or ("param", 1, 2, 3 …)."""
+        item = self._file_item()
+        if item is not None:
+            content = bytes(item["content"] if isinstance(item, dict) else item.content)
+            where, lines = "file", _file_lines(content, self._file_name())
+        elif self.ids.value.strip():
+            where, lines = "text", self.ids.value.splitlines()
+        else:
+            where, lines = "param", []
+        rows = _rows_in(ids, lines) if lines else None
+        return (where, rows) if rows else ("param", list(range(1, len(ids) + 1)))
+
     def chosen_ids(self) -> list[str]:
         """Uploaded file, else pasted text, else the ids given as parameters."""
         uploaded = self._uploaded_ids()
@@ -198,7 +212,8 @@ class LookupForm(w.VBox):
         """Run the lookup (in the RunPanel's worker thread); shows the summary and the tables."""
         kw = self.kwargs()
         self.etterpaa.layout.display = "none"
-        _check_ids(kw["ids"])
+        where, rows = self._source_rows(kw["ids"])
+        _check_ids(kw["ids"], where=where, rows=rows)
         self.result = res = lookup_persons(self.client, kw.pop("ids"), progress=False, **kw)
         self._people = {}
         for label, pos in res.person_labels():
@@ -210,8 +225,12 @@ class LookupForm(w.VBox):
         self.etterpaa.layout.display = "flex" if len(res.persons) else "none"
         self.panel.show(_html_p(f"<b>{html.escape(res.summary())}</b>"))
         self.panel.show(res.persons.drop(columns=[c for c in _INTERNAL if c in res.persons.columns]))
+        invalid = res.invalid.copy()
+        if "linje" in invalid.columns:  # the n-th id read → the row/line the user sees in the file/field
+            invalid["linje"] = [rows[i - 1] if 0 < i <= len(rows) else i for i in invalid["linje"]]
+            invalid = invalid.rename(columns={"linje": msg(f"lookup.where.column.{where}")})
         for title, df in (("Numre Folkeregisteret ikke svarte på", res.errors),
-                          ("Ugyldige numre (ikke sendt)", res.invalid)):
+                          ("Ugyldige numre (ikke sendt)", invalid)):
             if len(df):
                 self.panel.show(_html_p(f"<b>{title}</b>"))
                 self.panel.show(df.drop(columns=[c for c in _INTERNAL if c in df.columns]))
@@ -249,15 +268,50 @@ class LookupForm(w.VBox):
             return files
 
 
-def _check_ids(ids: list[str]) -> None:
-    """Before anything is sent: no ids, or none valid, is said in the form's words."""
+def _check_ids(ids: list[str], *, where: str = "param", rows: Sequence[int] | None = None) -> None:
+    """Before anything is sent: no ids, or none valid, is said in the form's words, each bad one by
+    the row/line where the user sees it (``where``: "file", "text" or "param")."""
     if not ids:
         raise InputError(msg("lookup.no_ids"))
-    valid, invalid = validate_many(ids)
+    valid, invalid, _n = validate_input(ids)
     if not valid:
-        problems = "; ".join(msg("lookup.problem", pos=i + 1, masked=masked, reason=reason)
-                             for i, (masked, reason) in enumerate(invalid[:5]))
+        rows = list(rows or range(1, len(ids) + 1))
+        problems = "; ".join(msg("lookup.problem", where=msg(f"lookup.where.{where}"),
+                                 pos=rows[r.linje - 1] if r.linje <= len(rows) else r.linje,
+                                 masked=r.foedselsEllerDNummer, reason=r.grunn)
+                             for r in invalid.head(5).itertuples())
         raise InputError(msg("lookup.none_valid", n=len(invalid), problems=problems + ("; …" if len(invalid) > 5 else "")))
+
+
+def _file_lines(content: bytes, name: str) -> list[str]:
+    """The rows of an uploaded file as text, numbered as Excel shows them (row 1 = the first row)."""
+    import io
+
+    import pandas as pd
+
+    from freg_nb.ids_input import _decode  # the encodings Excel writes (the same reading as read_ids)
+
+    try:
+        if name.lower().endswith((".xlsx", ".xlsm", ".xls")) or content[:4] == b"PK\x03\x04":
+            grid = pd.read_excel(io.BytesIO(content), dtype=object, header=None)
+            return [" ".join(str(v) for v in row if v == v and v is not None) for row in grid.itertuples(index=False)]
+        return _decode(content, name).splitlines()
+    except (InputError, ValueError, OSError):
+        return []
+
+
+def _rows_in(ids: Sequence[str], lines: Sequence[str]) -> list[int] | None:
+    """The 1-based line of each id, walking the lines in order (ids are read in file order; one line
+    may hold several). None when an id cannot be placed (then plain positions are shown)."""
+    squeezed = [re.sub(r"[\s.\-]", "", line) for line in lines]
+    rows, i = [], 0
+    for x in ids:
+        while i < len(squeezed) and x not in squeezed[i]:
+            i += 1
+        if i == len(squeezed):
+            return None
+        rows.append(i + 1)
+    return rows
 
 
 def _split(text: str) -> list[str]:
