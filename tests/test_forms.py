@@ -218,3 +218,27 @@ def test_lookup_form_names_rows_as_the_file_shows_them_and_the_source_it_uses(fc
     assert form.person.options and form.person.value  # the searchable picker is filled after a run
     form.fjern_fil.click()
     assert not form.fil.value and "innlimte" in form.kilde.value
+
+
+def test_old_data_reminder_is_a_short_notice_with_a_purge_button(tmp_path, monkeypatch):
+    """In a notebook the reminder is one bokmål sentence and a button (no Python warning, no path, no
+    command line); pressing it deletes the old files and keeps the rest."""
+    import os
+
+    from freg_nb._connect import old_data_widget
+    from freg_nb.store import DataDir
+
+    monkeypatch.setenv("FREG_NB_RETENTION_DAYS", "30")
+    store = DataDir(tmp_path / "data")
+    old, new = store.write_json("exports/gammel.json", {}), store.write_json("exports/ny.json", {})
+    assert not hasattr(old_data_widget(store), "children")  # nothing old: an empty widget, no notice
+    then = time.time() - 40 * 86400
+    os.utime(old, (then, then))
+    box = old_data_widget(store)
+    text, button = box.children
+    assert "eldre enn 30 dager" in text.value and str(store.path) not in text.value
+    assert "purge" not in text.value and "Warning" not in text.value
+    assert button.description == "Slett gamle data"
+    button.click()
+    assert not old.exists() and new.exists()
+    assert "Slettet 1 gamle filer" in text.value and button.layout.display == "none"
