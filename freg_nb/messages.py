@@ -244,6 +244,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "None of the {n} identifiers is a valid fødselsnummer/D-number: {problems}. Fix them "
                           "and try again. Nothing was sent."),
     "lookup.problem": ("{where} {pos}: {masked} ({reason})", "{where} {pos}: {masked} ({reason})"),
+    "extract.clash": ("Navnet «{name}» er allerede brukt av et lagret uttrekk med andre kriterier ({stored}). "
+                      "Vil du fortsette det lagrede uttrekket (skjemaet får kriteriene dets), eller bestille et nytt "
+                      "med kriteriene i skjemaet (navnet lages da av kriteriene)? Ingenting er sendt.",
+                      "The name «{name}» is taken by a stored extract with other criteria ({stored}). Continue "
+                      "the stored extract (the form takes its criteria), or order a new one with the form's "
+                      "criteria (named from the criteria)? Nothing was sent."),
+    "extract.clash_status": ("⏸ Velg: fortsette det lagrede uttrekket eller bestille et nytt",
+                             "⏸ Choose: continue the stored extract or order a new one"),
+    "extract.resume": ("Fortsett det lagrede uttrekket", "Continue the stored extract"),
+    "extract.new": ("Bestill et nytt med navn fra kriteriene", "Order a new one named from the criteria"),
     "lookup.where.file": ("rad", "row"),            # a row as Excel shows it (the header counted)
     "lookup.where.text": ("linje", "line"),         # a line in the «Fødselsnummer» field
     "lookup.where.param": ("nummer", "number"),     # the n-th id given as a parameter

@@ -242,3 +242,46 @@ def test_old_data_reminder_is_a_short_notice_with_a_purge_button(tmp_path, monke
     button.click()
     assert not old.exists() and new.exists()
     assert "Slettet 1 gamle filer" in text.value and button.layout.display == "none"
+
+
+def test_extract_form_two_criteria_sets_a_taken_name_offers_resume_or_new_and_exports_what_it_made(fc):
+    """02's form: the name comes from the criteria (two sets in a row just work); a typed name that a
+    stored extract with other criteria has is a choice, not a failure — continue that one (the form
+    takes its criteria) or order a new one named from the form's; the export is the form's result."""
+    from freg_nb.widgets.extracts import ExtractForm
+
+    form = ExtractForm(fc, rolle="analyse", bostedskommunenummer="0301", foedselsaarFraOgMed=2018,
+                       foedselsaarTilOgMed=2020, formaal="test")
+    assert form.navn.value == "" and form.kwargs()["purpose"] == "test"
+    names = []
+    for year in ("2018", "2017"):
+        form.foedt_fra.value = year
+        form.panel.run()
+        assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
+        names.append(form.result.attrs["uttrekk"]["navn"])
+    assert names[0] != names[1]
+    first = form.result
+    # a typed name taken by other criteria
+    form.navn.value, form.foedt_fra.value = "mitt-uttrekk", "2019"
+    form.panel.run()
+    form.navn.value, form.foedt_fra.value = "mitt-uttrekk", "2016"
+    form.panel.run()
+    status = form.panel.status.value
+    assert "data-state='choice'" in status and "Ferdig" not in status and "❌" not in status, status
+    assert form.valg.layout.display == "flex" and "Født fra og med år 2019" in form.valg_tekst.value
+    assert "tailored" not in form.valg_tekst.value and "role" not in form.valg_tekst.value
+    form.fortsett.click()
+    form.panel._thread.join(60)
+    assert form.foedt_fra.value == "2019" and form.result.attrs["uttrekk"]["navn"] == "mitt-uttrekk"
+    assert "data-state='done'" in form.panel.status.value
+    form.foedt_fra.value, form.navn.value = "2016", "mitt-uttrekk"
+    form.panel.run()
+    form.nytt_navn.click()
+    form.panel._thread.join(60)
+    assert form.navn.value == "" and form.result.attrs["uttrekk"]["navn"] not in ("mitt-uttrekk", *names)
+    assert "data-state='done'" in form.panel.status.value
+    # the export is what the form produced (not the notebook's parameters' extract)
+    files = form.export(["csv"])
+    data = files["csv"].read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0]
+    assert len(data.decode("utf-8-sig").splitlines()) == len(form.result) + 1 != len(first) + 1

@@ -20,7 +20,7 @@ from IPython.display import HTML, display
 from freg_nb.criteria import KJOENN, PERSONSTATUSTYPER, SIVILSTANDSTYPER
 from freg_nb.display import number
 from freg_nb.errors import FregNbError, InputError
-from freg_nb.extract_records import list_extracts
+from freg_nb.extract_records import all_states, describe_spec, store_of
 from freg_nb.extracts import read_tailored_extract
 from freg_nb.messages import code_label, msg
 from freg_nb.widgets.common import (BUTTON, STYLE, WIDE, RunPanel, download_links, error_html, labelled,
@@ -71,7 +71,7 @@ class ExtractForm(w.VBox):
                  doedsaarFraOgMed: int | None = None, doedsaarTilOgMed: int | None = None,
                  kjoenn: str | None = None, statsborgerskap: str | None = None,
                  sivilstandstype: str | None = None, deler: Sequence[str] | None = None,
-                 navn_paa_uttrekket: str | None = None, vis_fulle_id: bool = False):
+                 navn_paa_uttrekket: str | None = None, vis_fulle_id: bool = False, formaal: str | None = None):
         self.client = client
         self.result = None
         self.rolle = role_dropdown(client.settings.roles, rolle)
@@ -108,11 +108,20 @@ class ExtractForm(w.VBox):
         self.navn = w.Text(value=_text(navn_paa_uttrekket), placeholder="tomt = lages av kriteriene",
                            description="Navn på uttrekket", style=STYLE, layout=WIDE)
         self.vis_id = w.Checkbox(value=bool(vis_fulle_id), description="Vis fulle fødselsnummer", indent=False)
+        self.formaal = w.Text(value=formaal or "", placeholder="hvorfor (skrives i revisjonsloggen)",
+                              description="Formål", style=STYLE, layout=WIDE)
         self.panel = RunPanel(self.run, label="Bestill og hent uttrekket", icon="download", client=client)
-        # a typed name that is taken by other criteria: offer a new extract named from the criteria
-        self.nytt_navn = w.Button(description="Lag et nytt uttrekk med navn fra kriteriene", icon="plus",
-                                  layout=w.Layout(width="auto", display="none"))
+        # a typed name that a stored extract with other criteria has: resume that one, or a new one
+        self._clash: dict | None = None
+        self.valg_tekst = w.HTML()
+        self.fortsett = w.Button(description=msg("extract.resume"), icon="play", button_style="primary",
+                                 layout=BUTTON)
+        self.nytt_navn = w.Button(description=msg("extract.new"), icon="plus", layout=BUTTON)
+        self.fortsett.on_click(lambda _b: self._resume_stored())
         self.nytt_navn.on_click(lambda _b: self._new_name())
+        self.valg = w.VBox([self.valg_tekst, w.HBox([self.fortsett, self.nytt_navn],
+                                                    layout=w.Layout(flex_flow="row wrap"))],
+                           layout=w.Layout(display="none"))
         self.eksport = {fmt: w.Button(description=label, icon="download", layout=BUTTON)
                         for fmt, label in (("csv", "CSV"), ("xlsx", "Excel"), ("parquet", "Parquet"))}
         for fmt, button in self.eksport.items():
@@ -125,7 +134,7 @@ class ExtractForm(w.VBox):
             self.rolle, self.status, labelled("Kommune gjelder", self.kommunetype), self.kommune,
             w.HBox([self.foedt_fra, self.foedt_til]), w.HBox([self.doed_fra, self.doed_til]),
             w.HBox([self.kjoenn, self.sivilstand]), self.borgerskap, self.deler, self.navn, self.vis_id,
-            self.nytt_navn, self.etterpaa, self.panel,
+            self.formaal, self.valg, self.etterpaa, self.panel,
         ])
 
     def kwargs(self) -> dict[str, Any]:
@@ -147,6 +156,7 @@ class ExtractForm(w.VBox):
             "parts": deler,
             "name": _blank_none(self.navn.value),
             "show_ids": bool(self.vis_id.value),
+            "purpose": self.formaal.value.strip() or None,
         }
 
     def run(self):
@@ -154,16 +164,25 @@ class ExtractForm(w.VBox):
         from freg_nb.plots.extracts import age_pyramid
         from freg_nb.summaries import age_pyramid_table, summarize_extract
 
-        self.nytt_navn.layout.display = "none"
+        self.valg.layout.display = "none"
         self.etterpaa.layout.display = "none"
         kw = self.kwargs()
         _check_years(kw)
         try:
             df = read_tailored_extract(self.client, progress=False, **kw)
-        except InputError:
-            if kw["name"] and kw["name"] in set(list_extracts(self.client).get("navn", [])):
-                self.nytt_navn.layout.display = "flex"  # the typed name belongs to other criteria
-            raise
+        except InputError as e:
+            stored = next((st for st in all_states(store_of(self.client)) if kw["name"] and st.get("name") == kw["name"]),
+                          None)
+            if stored is None or str(e) != msg("extract.exists", name=kw["name"],
+                                               spec=describe_spec(stored.get("spec") or {})):
+                raise
+            # the typed name belongs to other criteria: not a failure, a choice (nothing was sent)
+            self._clash = stored
+            text = msg("extract.clash", name=kw["name"], stored=_describe(stored.get("spec") or {}))
+            self.valg_tekst.value = f"<div class='freg-nb-msg'>⏸ {html.escape(text)}</div>"
+            self.valg.layout.display = "flex"
+            self.panel.conclude("choice", msg("extract.clash_status"))
+            return None
         self.result = df
         info = df.attrs.get("uttrekk", {})
         self.eksport_ut.outputs = ()  # the trait, not clear_output(): this runs in the worker thread
@@ -184,8 +203,30 @@ class ExtractForm(w.VBox):
         return None
 
     def _new_name(self) -> None:
+        """A new extract with the form's criteria, named from them."""
         self.navn.value = ""
-        self.nytt_navn.layout.display = "none"
+        self.valg.layout.display = "none"
+        self.panel.run(wait=False)
+
+    def _resume_stored(self) -> None:
+        """The stored extract of that name: put its criteria into the form and continue it."""
+        spec = (self._clash or {}).get("spec") or {}
+        crit = spec.get("criteria") or {}
+        if spec.get("role") in self.rolle.options:
+            self.rolle.value = spec["role"]
+        self.status.value = tuple(s for s in crit.get("personstatustyper") or () if s in PERSONSTATUSTYPER)
+        place = crit.get("kommunenummer") or {}
+        self.kommunetype.value = "opphold" if "oppholdskommunenummer" in place else "bosted"
+        number_ = place.get("oppholdskommunenummer") or place.get("bostedskommunenummer") or ""
+        self.kommune.value = next((o for o in self.kommune.options if o.split()[0] == number_), number_)
+        for box, key in ((self.foedt_fra, "foedselsaarFraOgMed"), (self.foedt_til, "foedselsaarTilOgMed"),
+                         (self.doed_fra, "doedsaarFraOgMed"), (self.doed_til, "doedsaarTilOgMed")):
+            box.value = _text(crit.get(key))
+        self.kjoenn.value = crit.get("kjoenn") if crit.get("kjoenn") in KJOENN else _ALL
+        self.borgerskap.value = _text(crit.get("statsborgerskap"))
+        self.sivilstand.value = crit.get("sivilstandstype") if crit.get("sivilstandstype") in SIVILSTANDSTYPER else _ALL
+        self.deler.value = ", ".join(spec.get("parts") or [])
+        self.valg.layout.display = "none"
         self.panel.run(wait=False)
 
     def export(self, formats: Sequence[str]) -> dict | None:
@@ -206,6 +247,17 @@ class ExtractForm(w.VBox):
             name = str(self.result.attrs.get("uttrekk", {}).get("navn") or "uttrekk")
             display(download_links(files, name=name))
             return files
+
+
+def _describe(spec: dict) -> str:
+    """A stored extract's criteria as the form names them: «Personstatus bosatt, Født fra og med år 2018 …»."""
+    from freg_nb.messages import label
+
+    crit = dict(spec.get("criteria") or {})
+    crit.update(crit.pop("kommunenummer", None) or {})
+    shown = [f"{label(k)} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in crit.items()
+             if v not in (None, "", [])]
+    return "; ".join([f"{label('role')} {spec.get('role')}", *shown])
 
 
 def _check_years(kw: dict[str, Any]) -> None:
