@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ._connect import resolve_client
 from .errors import InputError
-from .messages import field, msg
+from .messages import field, label, msg
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,12 +107,17 @@ def limit_message(name: str) -> str:
 
 
 def describe_spec(spec: Mapping[str, Any]) -> str:
+    """An extract's criteria in the words the form and notebook use (bokmål): «rolle analyse; Personstatus
+    bosatt; Født fra og med år 2018 …»."""
     if spec.get("kind") == "complete":
-        what = f"complete extract at feedsekvensnr {spec.get('feedsekvensnr')}"
+        shown = [f"komplett uttrekk ved feedsekvensnr {spec.get('feedsekvensnr')}"]
     else:
-        what = f"tailored extract {json.dumps(spec.get('criteria'), ensure_ascii=False)}"
+        crit = dict(spec.get("criteria") or {})
+        crit.update(crit.pop("kommunenummer", None) or {})
+        shown = [f"{label(k)} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in crit.items()
+                 if v not in (None, "", [])]
     parts = spec.get("parts")
-    return f"{what}, role {spec.get('role')}" + (f", parts {parts}" if parts else "")
+    return "; ".join([f"rolle {spec.get('role')}", *shown] + ([f"deler {', '.join(parts)}"] if parts else []))
 
 
 def list_extracts(client: "FregClient | None" = None) -> "pd.DataFrame":

@@ -178,7 +178,7 @@ class ExtractForm(w.VBox):
                 raise
             # the typed name belongs to other criteria: not a failure, a choice (nothing was sent)
             self._clash = stored
-            text = msg("extract.clash", name=kw["name"], stored=_describe(stored.get("spec") or {}))
+            text = msg("extract.clash", name=kw["name"], stored=describe_spec(stored.get("spec") or {}))
             self.valg_tekst.value = f"<div class='freg-nb-msg'>⏸ {html.escape(text)}</div>"
             self.valg.layout.display = "flex"
             self.panel.conclude("choice", msg("extract.clash_status"))
@@ -247,17 +247,6 @@ class ExtractForm(w.VBox):
             name = str(self.result.attrs.get("uttrekk", {}).get("navn") or "uttrekk")
             display(download_links(files, name=name))
             return files
-
-
-def _describe(spec: dict) -> str:
-    """A stored extract's criteria as the form names them: «Personstatus bosatt, Født fra og med år 2018 …»."""
-    from freg_nb.messages import label
-
-    crit = dict(spec.get("criteria") or {})
-    crit.update(crit.pop("kommunenummer", None) or {})
-    shown = [f"{label(k)} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in crit.items()
-             if v not in (None, "", [])]
-    return "; ".join([f"{label('role')} {spec.get('role')}", *shown])
 
 
 def _check_years(kw: dict[str, Any]) -> None:
