@@ -433,8 +433,11 @@ def _token_check(settings: Settings, transport=None) -> tuple[Check, dict | None
         return explain_token_failure(e), None
     finally:
         tokens.close()
+    from .display import number, time_text
+
     expires = claims.get("expires")
-    when = f"{expires:%H:%M:%S} UTC, om {claims.get('expires_in_s')} s" if isinstance(expires, dt.datetime) else "ukjent"
+    when = (f"{time_text(expires)} norsk tid, om {number(claims.get('expires_in_s'))} s"
+            if isinstance(expires, dt.datetime) else "ukjent")
     detail = (f"Organisasjon i tokenet (consumer): {claims.get('consumer_org') or 'ukjent'}\n"
               f"Scope: {claims.get('scope') or 'ukjent'}\nUtløper: {when}")
     scopes = str(claims.get("scope") or "").split()

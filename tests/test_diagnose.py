@@ -57,6 +57,7 @@ def test_happy_path_all_steps_ok_and_matrix_matches_role_configuration(sandbox):
     assert [s for s in steps if s.startswith("rolle:")] == [f"rolle:{n}" for n in sandbox.roles]
     token = next(c for c in diag.checks if c.step == "token")
     assert sandbox.credentials.org_number in token.detail and "ks:fiks" in token.detail
+    assert "norsk tid" in token.detail and "UTC" not in token.detail  # times in Europe/Oslo
 
     roles = sandbox.state.roles
     for name in sandbox.roles:
