@@ -285,3 +285,53 @@ def test_extract_form_two_criteria_sets_a_taken_name_offers_resume_or_new_and_ex
     data = files["csv"].read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0]
     assert len(data.decode("utf-8-sig").splitlines()) == len(form.result) + 1 != len(first) + 1
+
+
+def _stop_after(panel, seconds: float) -> float:
+    """Press Stopp ``seconds`` into a run; returns how long the run took to end after the press."""
+    time.sleep(seconds)
+    t0 = time.monotonic()
+    panel.stop()
+    panel._thread.join(10)
+    return time.monotonic() - t0
+
+
+def test_stopp_ends_a_slow_extract_and_a_rerun_continues_the_same_job(fc):
+    """02's form against a slow sandbox: Stopp ends the run within 5 s; pressing again continues the
+    job ordered before the stop (no second order)."""
+    from freg_nb.extract_records import all_states, store_of
+    from freg_nb.widgets.extracts import ExtractForm
+
+    _connect._sandbox_handle.set_faults(latency_ms=1500)
+    form = ExtractForm(fc, rolle="analyse", personstatustyper=["bosatt"])
+    form.panel.run(wait=False)
+    assert _stop_after(form.panel, 5.0) < 5, "Stopp must end the run within 5 s"
+    assert "data-state='stopped'" in form.panel.status.value and "trykk på knappen igjen" in _texts(form.panel)
+    (state,) = [st for st in all_states(store_of(fc))]
+    assert state.get("job_id"), state  # the order went out before the stop and is kept
+    _connect._sandbox_handle.set_faults(latency_ms=0)
+    form.panel.run()
+    assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
+    assert form.result.attrs["uttrekk"]["jobbId"] == state["job_id"]
+
+
+def test_stopp_ends_a_slow_event_read_and_a_rerun_continues(fc):
+    """03's form against a slow sandbox: Stopp ends the run within 5 s, the pages read are kept
+    (the feed's checkpoint moved), and pressing again finishes."""
+    from datetime import date, timedelta
+
+    from freg_nb.feed import FeedState
+    from freg_nb.widgets.events import EventForm
+
+    _connect._sandbox_handle.set_faults(latency_ms=700)
+    form = EventForm(fc, roller=["analyse"], fra_dato=date.today() - timedelta(days=60))
+    form.panel.run(wait=False)
+    assert _stop_after(form.panel, 6.0) < 5, "Stopp must end the run within 5 s"
+    assert "data-state='stopped'" in form.panel.status.value, _texts(form.panel)
+    kept = FeedState(fc.data_dir, fc, "analyse").state
+    assert kept and kept["next"] > kept["start"], kept  # what was read before the stop is stored
+    _connect._sandbox_handle.set_faults(latency_ms=0)
+    form.panel.run()
+    assert "data-state='done'" in form.panel.status.value, _texts(form.panel)
+    again = FeedState(fc.data_dir, fc, "analyse").state
+    assert again["start"] == kept["start"] and again["next"] >= kept["next"]  # continued, not restarted
