@@ -166,7 +166,7 @@ def test_every_notebook_runs_in_jupyterlab(lab, browser):
     for old in ARTIFACTS.glob("browser-*.png"):  # screenshots of this run only
         old.unlink()
     originals = {nb: nb.read_bytes() for nb in NOTEBOOKS}
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
     failures: dict[str, list[str]] = {}
     try:
         for nb in NOTEBOOKS:
@@ -248,7 +248,7 @@ def _press_and_wait(page, label: str, *, timeout: int = 180_000) -> tuple[str, s
     button.click()
     page.wait_for_function(
         """([el, n]) => { const s = el.querySelector('.freg-nb-status');
-             return s && +s.dataset.run > n && ['done','failed','stopped'].includes(s.dataset.state); }""",
+             return s && +s.dataset.run > n && ['done','failed','stopped','warning','choice'].includes(s.dataset.state); }""",
         arg=[panel.element_handle(), before], timeout=timeout)
     panel.locator(".freg-nb-status").evaluate("el => el.scrollIntoView({block: 'start'})")  # for the screenshots
     return panel.locator(".freg-nb-status").get_attribute("data-state"), panel.inner_text()
@@ -268,6 +268,19 @@ def _calm(page, text: str) -> list[str]:
     if page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"):
         bad.append("an stderr output element")
     return bad
+
+
+def _download_excel_csv(page) -> bytes:
+    """Press the form's «CSV» button, then its download link: the browser gets Excel-Norway CSV."""
+    before = page.locator("a.freg-nb-download").count()
+    page.locator("button.jupyter-button:text-is('CSV')").last.click()
+    page.wait_for_function("(n) => document.querySelectorAll('a.freg-nb-download').length > n", arg=before,
+                           timeout=30_000)
+    with page.expect_download() as got:
+        page.locator("a.freg-nb-download").last.click()
+    data = Path(got.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0], data[:80]
+    return data
 
 
 def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
@@ -290,13 +303,7 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
         _shot(page, "form-01-tabell")
         picker = _field(page, "Person")
         assert picker.input_value(), "the person picker is filled after a run"
-        page.locator("button.jupyter-button:text-is('CSV')").last.click()
-        link = page.locator("a.freg-nb-download").last
-        link.wait_for(timeout=30_000)
-        with page.expect_download() as got:
-            link.click()
-        data = Path(got.value.path()).read_bytes()
-        assert data.startswith(b"\xef\xbb\xbf") and b";" in data.splitlines()[0], data[:80]
+        _download_excel_csv(page)
         _shot(page, "form-01")
         page.close()
 
@@ -308,6 +315,7 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
             _field(page, "Født fra og med år").fill(year)
             state, text = _press_and_wait(page, "Bestill og hent uttrekket")
             assert state == "done" and "❌" not in text, text[:500]
+        _download_excel_csv(page)  # what the form produced (the 2017 set)
         _shot(page, "form-02")
         _field(page, "Født fra og med år").fill("neste år")
         state, text = _press_and_wait(page, "Bestill og hent uttrekket")
@@ -335,6 +343,7 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
             "s => [...s.selectedOptions].length")
         charts = page.locator(".freg-nb-out img, .widget-output img").count()
         assert charts >= 1 + 2 * roles, (charts, roles)  # the role lines, then bars and heatmap per role
+        _download_excel_csv(page)
         _shot(page, "form-03")
     finally:
         context.close()
@@ -348,9 +357,11 @@ def test_scenario_chosen_in_00_applies_in_01(lab, browser):
         p00 = context.new_page()
         _run_all(p00, url, "00_kom_i_gang.ipynb")
         select = p00.locator(".widget-dropdown select").last
+        assert select.input_value() == "normal"  # the picker starts at the active scenario
         select.select_option("rolle-mangler-del")
         state, text = _press_and_wait(p00, "Bytt og sjekk")
-        assert "rolle-mangler-del" in text, text[:300]
+        assert "rolle-mangler-del" in text and state == "failed" and "Ferdig" not in text, text[:300]
+        _shot(p00, "form-00")
         p01 = context.new_page()
         _run_all(p01, url, "01_oppslag.ipynb")
         p01.locator(".widget-dropdown:has(label:text-is('Rolle')) select").last.select_option("skole")
