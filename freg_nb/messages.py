@@ -130,7 +130,15 @@ def code_label(kind: str, code: object) -> str:
     known = CODES.get(kind, {})
     if s in known:
         return known[s]
-    return " ".join(part.lower() for part in _CAMEL.split(s))
+    words = (part.lower() for part in _CAMEL.split(s))
+    return " ".join(_PROPER.get(w, _LETTERS.sub(lambda m: _NORWEGIAN[m.group()], w)) for w in words)
+
+
+# Freg's codes spell ø and å as "oe" and "aa" (opphoert, sammenslaaing, vergemaal, paa): no Norwegian
+# word in the code lists has either pair for itself, so a label may put the letters back.
+_NORWEGIAN = {"oe": "ø", "aa": "å"}
+_LETTERS = re.compile("oe|aa")
+_PROPER = {"norge": "Norge", "svalbard": "Svalbard", "sametingets": "Sametingets"}
 
 
 CATALOGUE: dict[str, tuple[str, str]] = {

@@ -117,6 +117,9 @@ def test_norwegian_numbers_times_and_codes():
     assert display.week_label("2026-11-18") == "uke 47"
     assert code_label("sivilstand", "enkeEllerEnkemann") == "enke eller enkemann"
     assert code_label("hendelsetype", "endringIBostedsadresse") == "endring i bostedsadresse"
+    assert code_label("hendelsetype", "personErViderefoertSomGjeldendeVedSammenslaaing") == \
+        "person er videreført som gjeldende ved sammenslåing"  # Freg's "oe"/"aa" back to ø/å
+    assert code_label("hendelsetype", "endringIOppholdPaaSvalbard") == "endring i opphold på Svalbard"
     df = pd.DataFrame({"role": ["a", "b"], "events": [11291, 3], "share": [0.5, None]})
     shown = display.for_display(df)
     assert list(shown.columns) == ["rolle", "hendelser", "andel"]
