@@ -298,7 +298,7 @@ class FregClient:
         rel = template.format(**{k: quote(str(v), safe="") for k, v in (path or {}).items()})
         url = f"{self._base}/{role_id}/{rel}"
         rid = new_request_id()
-        what = f"{method} {template} (role {role_name}, request {rid})"
+        what = msg("client.what", method=method, template=template, role=role_name, rid=rid)
         hdrs = {"Accept": accept, "X-Request-ID": rid, **(headers or {})}
         if json is not None:  # explicit: Freg reads a POST body without Content-Type as XML
             hdrs.setdefault("Content-Type", "application/json")
@@ -319,14 +319,11 @@ class FregClient:
                          template, type(e).__name__, ms, attempt)
                 reached = not isinstance(e, _NOT_SENT)
                 if not isinstance(e, _RETRYABLE_TRANSPORT):
-                    raise FregNbError(f"{what}: the request failed ({type(e).__name__}: "
-                                      f"{clean_text(e)}). Check FIKS_BASE_URL.") from None
+                    raise FregNbError(msg("client.request_failed", what=what, kind=type(e).__name__,
+                                          detail=clean_text(e))) from None
                 if not repeatable and reached:
-                    raise ExtractOrderUncertain(
-                        f"{what}: the connection broke after the order was sent ({type(e).__name__}). "
-                        "An extract job MAY have been created. It was not sent again, to avoid a second "
-                        "job: wait a few minutes (a running job counts toward the limit of 10) before "
-                        "ordering again.", last_cause=e) from None
+                    raise ExtractOrderUncertain(msg("client.order_broken", what=what, kind=type(e).__name__),
+                                                last_cause=e) from None
                 cause, cause_kind, wait_s = e, "connection", policy.backoff(attempt, self._rng)
             else:
                 ms = (time.monotonic() - t0) * 1000
@@ -346,10 +343,8 @@ class FregClient:
                 elif status >= 500:
                     if not repeatable:
                         raise ExtractOrderUncertain(
-                            f"{what}: Freg answered {status} to the order. An extract job MAY have been "
-                            "created anyway. It was not sent again, to avoid a second job: wait a few "
-                            "minutes before ordering again." + (f" [errorId {err.error_id}]" if err.error_id else ""),
-                            last_cause=err)
+                            msg("client.order_answered", what=what, status=status)
+                            + (f" [errorId {err.error_id}]" if err.error_id else ""), last_cause=err)
                     cause, cause_kind, wait_s = err, f"{status // 100}xx", policy.backoff(attempt, self._rng)
                 else:
                     log.info("req=%s role=%s %s %s -> %d", rid, role_name, method, template, status)
@@ -357,8 +352,7 @@ class FregClient:
             elapsed = time.monotonic() - started
             if attempt >= policy.max_attempts or elapsed + wait_s > policy.max_total_s:
                 raise RetriesExhausted(
-                    f"{what}: gave up after {attempt} attempt(s) in {elapsed:.1f} s. Last cause: "
-                    f"{_describe(cause)}. Try again later or lower FREG_NB_CONCURRENCY.",
+                    msg("client.gave_up", what=what, attempts=attempt, seconds=round(elapsed), cause=_describe(cause)),
                     last_cause=cause, attempts=attempt)
             self.stats._retry(cause_kind)
             log.info("req=%s role=%s %s %s: retry %d in %.0f ms (%s)", rid, role_name, method, template,
@@ -557,7 +551,8 @@ class FregClient:
 
 def _describe(cause: BaseException) -> str:
     if isinstance(cause, httpx.TransportError):
-        return f"connection problem ({type(cause).__name__}: {clean_text(cause, limit=120) or 'no detail'})"
+        return msg("client.connection", kind=type(cause).__name__,
+                   detail=clean_text(cause, limit=120) or msg("client.no_detail"))
     if isinstance(cause, (Throttled, ServerError)):
         s = f"HTTP {cause.status}"
         if cause.error_id:

@@ -363,6 +363,10 @@ def _integration_check(client, role: str) -> Check:
     except AuthError as e:
         return explain_auth_failure(e)
     except RetriesExhausted as e:
+        if e.status == 429:  # throttling, named as such
+            return Check("integrasjon", False, "Folkeregisteret struper kallene (429), også etter mange nye forsøk",
+                         clean_text(e), "Vent noen minutter og senk FREG_NB_CONCURRENCY (f.eks. til 2) før du "
+                         "prøver igjen.")
         return Check("integrasjon", False, "Fiks svarer ikke stabilt", clean_text(e),
                      "Prøv igjen om litt. Vedvarer det, kontakt Fiks-support med errorId.")
     except FregNbError:

@@ -262,6 +262,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                              "⏸ Choose: continue the stored extract or order a new one"),
     "extract.resume": ("Fortsett det lagrede uttrekket", "Continue the stored extract"),
     "extract.new": ("Bestill et nytt med navn fra kriteriene", "Order a new one named from the criteria"),
+    # the client's transport: what a run says when Fiks cannot be reached or keeps refusing
+    "client.what": ("{method} {template} (rolle {role}, forespørsel {rid})",
+                    "{method} {template} (role {role}, request {rid})"),
+    "client.request_failed": ("{what}: forespørselen feilet ({kind}: {detail}). Sjekk FIKS_BASE_URL.",
+                              "{what}: the request failed ({kind}: {detail}). Check FIKS_BASE_URL."),
+    "client.order_broken": ("{what}: forbindelsen brøt etter at bestillingen var sendt ({kind}). En uttrekksjobb KAN "
+                            "være opprettet. Den ble ikke sendt på nytt, for å unngå en jobb til: vent noen minutter "
+                            "(en jobb som kjører, teller med i grensen på 10) før du bestiller igjen.",
+                            "{what}: the connection broke after the order was sent ({kind}). An extract job MAY have "
+                            "been created. It was not sent again, to avoid a second job: wait a few minutes (a "
+                            "running job counts toward the limit of 10) before ordering again."),
+    "client.order_answered": ("{what}: Folkeregisteret svarte {status} på bestillingen. En uttrekksjobb KAN være "
+                              "opprettet likevel. Den ble ikke sendt på nytt, for å unngå en jobb til: vent noen "
+                              "minutter før du bestiller igjen.",
+                              "{what}: Freg answered {status} to the order. An extract job MAY have been created "
+                              "anyway. It was not sent again, to avoid a second job: wait a few minutes before "
+                              "ordering again."),
+    "client.gave_up": ("{what}: ga opp etter {attempts} forsøk på {seconds} s. Siste årsak: {cause}. Prøv igjen "
+                       "senere, eller senk FREG_NB_CONCURRENCY.",
+                       "{what}: gave up after {attempts} attempt(s) in {seconds} s. Last cause: {cause}. Try again "
+                       "later or lower FREG_NB_CONCURRENCY."),
+    "client.connection": ("forbindelsesproblem ({kind}: {detail})", "connection problem ({kind}: {detail})"),
+    "client.no_detail": ("ingen detaljer", "no detail"),
     "lookup.where.file": ("rad", "row"),            # a row as Excel shows it (the header counted)
     "lookup.where.text": ("linje", "line"),         # a line in the «Fødselsnummer» field
     "lookup.where.param": ("nummer", "number"),     # the n-th id given as a parameter
