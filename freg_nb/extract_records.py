@@ -99,11 +99,7 @@ def jobs_held(state: Mapping[str, Any]) -> int:
 
 
 def limit_message(name: str) -> str:
-    return (f"Extract {name!r} could not be ordered: Freg answered 429 Too Many Requests to the order, also after "
-            f"waiting the Retry-After time. Most likely your organisation already has {MAX_RUNNING_JOBS} extract "
-            "jobs running (Freg's limit per organisation; jobs ordered by colleagues or other systems count "
-            "too). Finish or wait for running extracts and try again later; freg_nb.list_extracts() shows "
-            "those ordered from this data folder.")
+    return msg("extract.limit", name=name, max=MAX_RUNNING_JOBS)
 
 
 def describe_spec(spec: Mapping[str, Any]) -> str:

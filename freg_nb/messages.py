@@ -285,6 +285,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                        "later or lower FREG_NB_CONCURRENCY."),
     "client.connection": ("forbindelsesproblem ({kind}: {detail})", "connection problem ({kind}: {detail})"),
     "client.no_detail": ("ingen detaljer", "no detail"),
+    "extract.limit": ("Uttrekket {name!r} kunne ikke bestilles: Folkeregisteret svarte 429 (for mange forespørsler) "
+                      "på bestillingen, også etter ventetiden Retry-After. Mest sannsynlig har organisasjonen allerede "
+                      "{max} uttrekksjobber i gang (grensen per organisasjon; jobber bestilt av kolleger eller andre "
+                      "systemer teller også). Vent til jobber er ferdige og prøv igjen senere; "
+                      "freg_nb.list_extracts() viser dem som er bestilt fra denne datamappen.",
+                      "Extract {name!r} could not be ordered: Freg answered 429 Too Many Requests to the order, also "
+                      "after waiting the Retry-After time. Most likely your organisation already has {max} extract "
+                      "jobs running (Freg's limit per organisation; jobs ordered by colleagues or other systems "
+                      "count too). Finish or wait for running extracts and try again later; freg_nb.list_extracts() "
+                      "shows those ordered from this data folder."),
     "lookup.where.file": ("rad", "row"),            # a row as Excel shows it (the header counted)
     "lookup.where.text": ("linje", "line"),         # a line in the «Fødselsnummer» field
     "lookup.where.param": ("nummer", "number"),     # the n-th id given as a parameter

@@ -255,7 +255,7 @@ def test_freg_429_for_the_11th_job_gives_a_clear_error(own_sb, tmp_path):
     sb, fc = own_sb, make_client(own_sb, tmp_path)
     for _ in range(10):  # jobs ordered elsewhere in the organisation (not recorded in this data folder)
         fc.order_tailored_extract("analyse", OSLO)
-    with pytest.raises(ExtractError, match=r"429.*10 extract jobs running") as e:
+    with pytest.raises(ExtractError, match=r"429.*10 uttrekksjobber i gang") as e:
         freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer="0301", name="for-mange")
     assert e.value.status == 429
     state = json.loads((fc.settings.data_dir / "extracts" / "for-mange" / "state.json").read_text())
