@@ -189,9 +189,7 @@ class _Run:
             self.state.setdefault("uncertain_orders", []).append(now_iso())
             self.state["status"] = "order-uncertain"
             self._save()
-            raise ExtractOrderUncertain(
-                f"Extract {self.name!r}: {e} It is recorded as a possibly running job (it counts toward the "
-                "limit of 10 for a day). Run the same call again to order anew.", last_cause=e) from None
+            raise ExtractOrderUncertain(msg("extract.uncertain", name=self.name, error=e), last_cause=e) from None
         except Throttled as e:
             raise ExtractError(limit_message(self.name), status=429, error_id=e.error_id) from None
         except RetriesExhausted as e:
@@ -234,18 +232,14 @@ class _Run:
             try:
                 self.waiter.wait()
             except TimeoutError:
-                raise ExtractError(
-                    f"Extract {self.name!r}: batch {nr} was still not ready after waiting "
-                    f"{self.waiter.waited:.0f} s in all (wait_timeout). The job is kept: run the same call again "
-                    "later to go on waiting — nothing fetched so far is lost.") from None
+                raise ExtractError(msg("extract.not_ready", name=self.name, nr=nr,
+                                       seconds=round(self.waiter.waited))) from None
 
     def _restart_expired(self) -> None:
         if self.state.get("restarted_this_run"):
-            raise ExtractError(f"Extract {self.name!r}: the new job expired too (410). Try again later.")
+            raise ExtractError(msg("extract.expired_again", name=self.name))
         done = len(self.state["batches"])
-        warnings.warn(f"Extract {self.name!r}: the job has expired at Freg (410 Gone) after {done} batch(es). "
-                      "A new job is ordered and the extract starts over, so that the result is one "
-                      "consistent snapshot.", stacklevel=4)
+        warnings.warn(msg("extract.expired", name=self.name, done=done), stacklevel=4)
         for sub in ("batches", "persons"):
             shutil.rmtree(self.folder / sub, ignore_errors=True)
         self.state.update(job_id=None, batches=[], ids_total=0, end_reached=False, status="new",
@@ -542,17 +536,11 @@ def _finish(run: _Run) -> None:
             "FROM persons").fetchone()
         if rows + n_err != ids_total:
             st["status"] = "failed"
-            raise ExtractError(
-                f"Extract {run.name!r} does not add up: the batches held {ids_total} identifiers, but the stored "
-                f"answers hold {rows} persons and {n_err} per-person errors ({rows + n_err}). Nothing was "
-                f"written as the result. Remove it with freg_nb.discard_extract(client, {run.name!r}) and order it again; "
-                "if it happens again, report it (it means answers were lost or repeated).")
+            raise ExtractError(msg("extract.mismatch", name=run.name, ids=ids_total, rows=rows, errors=n_err,
+                                   total=rows + n_err))
         if distinct + no_id != rows:
             st["status"] = "failed"
-            raise ExtractError(
-                f"Extract {run.name!r}: {rows - distinct - no_id} person(s) appear more than once in the answers "
-                "(Freg returned an identifier in more than one batch). Nothing was written as the result; "
-                f"remove it with freg_nb.discard_extract(client, {run.name!r}) and order it again.")
+            raise ExtractError(msg("extract.duplicates", name=run.name, n=rows - distinct - no_id))
         tmp = run.store.temp_path(target)
         duck.copy_to_parquet(con, "SELECT * FROM persons ORDER BY foedselsEllerDNummer", tmp)
         run.store.commit_temp(tmp, target)

@@ -295,6 +295,37 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "jobs running (Freg's limit per organisation; jobs ordered by colleagues or other systems "
                       "count too). Finish or wait for running extracts and try again later; freg_nb.list_extracts() "
                       "shows those ordered from this data folder."),
+    "extract.uncertain": ("Uttrekket {name!r}: {error} Det er notert som en jobb som kanskje kjører (den teller med "
+                          "i grensen på 10 i et døgn). Kjør det samme kallet igjen for å bestille på nytt.",
+                          "Extract {name!r}: {error} It is recorded as a possibly running job (it counts toward the "
+                          "limit of 10 for a day). Run the same call again to order anew."),
+    "extract.not_ready": ("Uttrekket {name!r}: batch {nr} var fortsatt ikke klar etter {seconds} s venting i alt "
+                          "(wait_timeout). Jobben beholdes: kjør det samme kallet igjen senere for å vente videre — "
+                          "ingenting som er hentet, går tapt.",
+                          "Extract {name!r}: batch {nr} was still not ready after waiting {seconds} s in all "
+                          "(wait_timeout). The job is kept: run the same call again later to go on waiting — "
+                          "nothing fetched so far is lost."),
+    "extract.expired_again": ("Uttrekket {name!r}: også den nye jobben er utløpt (410). Prøv igjen senere.",
+                              "Extract {name!r}: the new job expired too (410). Try again later."),
+    "extract.expired": ("Uttrekket {name!r}: jobben er utløpt hos Folkeregisteret (410) etter {done} batch(er). En ny "
+                        "jobb bestilles og uttrekket begynner på nytt, slik at resultatet er ett sammenhengende "
+                        "øyeblikksbilde.",
+                        "Extract {name!r}: the job has expired at Freg (410 Gone) after {done} batch(es). A new job "
+                        "is ordered and the extract starts over, so that the result is one consistent snapshot."),
+    "extract.mismatch": ("Uttrekket {name!r} går ikke opp: batchene hadde {ids} identifikatorer, men de lagrede svarene "
+                         "har {rows} personer og {errors} feil per person ({total}). Ingenting er skrevet som resultat. "
+                         "Fjern det med freg_nb.discard_extract(client, {name!r}) og bestill det på nytt; skjer det "
+                         "igjen, meld fra (det betyr at svar er mistet eller gjentatt).",
+                         "Extract {name!r} does not add up: the batches held {ids} identifiers, but the stored answers "
+                         "hold {rows} persons and {errors} per-person errors ({total}). Nothing was written as the "
+                         "result. Remove it with freg_nb.discard_extract(client, {name!r}) and order it again; if it "
+                         "happens again, report it (it means answers were lost or repeated)."),
+    "extract.duplicates": ("Uttrekket {name!r}: {n} person(er) står mer enn én gang i svarene (Folkeregisteret ga en "
+                           "identifikator i mer enn én batch). Ingenting er skrevet som resultat; fjern det med "
+                           "freg_nb.discard_extract(client, {name!r}) og bestill det på nytt.",
+                           "Extract {name!r}: {n} person(s) appear more than once in the answers (Freg returned an "
+                           "identifier in more than one batch). Nothing was written as the result; remove it with "
+                           "freg_nb.discard_extract(client, {name!r}) and order it again."),
     "lookup.where.file": ("rad", "row"),            # a row as Excel shows it (the header counted)
     "lookup.where.text": ("linje", "line"),         # a line in the «Fødselsnummer» field
     "lookup.where.param": ("nummer", "number"),     # the n-th id given as a parameter
