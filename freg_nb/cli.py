@@ -1,4 +1,4 @@
-"""`freg-nb` command line: sandbox | doctor | demo | lab | app | purge.
+"""`freg-nb` command line: sandbox | doctor | demo | lab | app | purge | shape-report.
 
 Each subcommand's work lives in the module that owns the job; this file only parses arguments
 and dispatches (imports are lazy so `freg-nb --help` is instant).
@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     g.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     g.add_argument("--older-than", type=int, default=None, metavar="DAYS")
+
+    from freg_nb.shape.cli import add_parser as shape_parser  # light: argparse only
+
+    shape_parser(sub)
     return p
 
 
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         from freg_nb.demo import cli_main
     elif args.command == "app":
         from freg_nb.widgets.app import cli_main
+    elif args.command == "shape-report":
+        from freg_nb.shape import cli_main
     else:
         from freg_nb.store import cli_main
     return int(cli_main(args) or 0)

@@ -43,8 +43,10 @@ def _state(config: SandboxConfig, data_dir) -> SandboxState:
 
     def build():
         try:
-            population.set_result(Population(seed=config.seed, size=config.persons,
-                                             reference_date=config.reference_date, untidy=config.untidy))
+            pop = Population(seed=config.seed, size=config.persons, reference_date=config.reference_date,
+                             untidy=config.untidy)
+            pop.shape_variants = config.shape_variants
+            population.set_result(pop)
         except BaseException as e:  # surfaces in whoever waits for the population
             population.set_exception(e)
         release_free_memory()  # the build's temporaries, once the population already answers

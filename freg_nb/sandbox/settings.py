@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from freg_nb.sandbox import shapes as _shapes
 from freg_nb.sandbox.faults import Faults
 
 __all__ = ["SandboxConfig", "MAX_BATCH_SIZE", "BULK_SHAPES"]
@@ -41,6 +42,9 @@ class SandboxConfig:
     roles_file: str | Path | None = None
     faults: Faults = field(default_factory=Faults)
     scenario: str | None = None         # a named training scenario applied at start
+    shapes: str | Path | dict | None = None  # a shape report (freg-nb shape-report): what Fiks answered that the
+    #                                          sandbox did not, served as extra untidy variants (see shapes.py)
+    shape_variants: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
@@ -48,3 +52,5 @@ class SandboxConfig:
         for name in ("bulk_archived_shape", "bulk_events_shape"):
             if getattr(self, name) not in BULK_SHAPES:
                 raise ValueError(f"{name} must be one of {', '.join(BULK_SHAPES)}")
+        if self.shapes is not None:
+            self.shape_variants = _shapes.load(self.shapes)
