@@ -310,10 +310,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "The tiny extract was not ready in time. Try again later or run without it "
                               "(--no-extract). No report was written."),
     "shape.failed": ("Formrapporten ble ikke laget: {reason}", "The shape report was not made: {reason}"),
-    "shape.self_compare": ("Ingen Fiks-tilkobling er satt opp (FREG_NB_ENV=sandbox): rapporten sammenligner "
-                           "sandkassen med seg selv. Sett FREG_NB_ENV=test i .env for å sammenligne med Fiks.",
-                           "No Fiks connection is set up (FREG_NB_ENV=sandbox): the report compares the sandbox "
-                           "with itself. Set FREG_NB_ENV=test in .env to compare with Fiks."),
+    "shape.self_compare": ("Miljøet er sandkassen (FREG_NB_ENV=sandbox): rapporten sammenligner sandkasse med "
+                           "sandkasse, og ingenting sendes til Fiks. Sett FREG_NB_ENV=test i .env for å sammenligne "
+                           "med Fiks.",
+                           "The environment is the sandbox (FREG_NB_ENV=sandbox): the report compares sandbox with "
+                           "sandbox and nothing goes to Fiks. Set FREG_NB_ENV=test in .env to compare with Fiks."),
     "shape.sandbox_only": ("Alle kall gikk til den innebygde sandkassen; ingenting ble sendt til Fiks.",
                            "Every call went to the built-in sandbox; nothing was sent to Fiks."),
     "shape.logged": ("Kallene over ble gjort mot Fiks ({env}) og mot sandkassen. Hvert kall mot Folkeregisteret "

@@ -21,7 +21,7 @@ __all__ = ["OPERATIONS", "MISTAKES", "Plan", "run_role"]
 # operation → what was called (the report's plain statement of what was called)
 OPERATIONS = {
     "soek": "GET personer/soek (ett søk, høyst 3 treff)",
-    "oppslag": "GET personer/{id} (hver person i utvalget)",
+    "oppslag": "GET personer/{id} (hver person i utvalget: oppgitte, søkets treff eller feedsidens)",
     "bulkoppslag": "POST personer/bulkoppslag (utvalget)",
     "siste_sekvensnummer": "GET hendelser/siste/sekvensnummer",
     "feed": "GET hendelser/feed (én side, de siste hendelsene)",
@@ -91,16 +91,18 @@ def run_role(client, role: str, plan: Plan, *, sleep: Callable[[float], None] = 
     """Make the plan's calls for ``role``; the shape of each operation's answers (frozen), by operation."""
     s = _Side(client, role, plan)
     hits = s.call("soek", "GET", "v1/personer/soek", params=SEARCH) or {}
-    ids = list(plan.ids) or [i for i in (hits.get("foedselsEllerDNummer") or []) if isinstance(i, str)][:3]
+    latest = (s.call("siste_sekvensnummer", "GET", "v1/hendelser/siste/sekvensnummer") or {}).get("sekvensnummer")
+    page = s.call("feed", "GET", "v1/hendelser/feed", params={"seq": str(max(1, int(latest) - 2))}) \
+        if isinstance(latest, int) else None
+    # the persons: those given, else the search's hits, else (a role without search) the feed page's
+    found = hits.get("foedselsEllerDNummer") or _find(page, "folkeregisteridentifikator")
+    ids = list(plan.ids) or list(dict.fromkeys(i for i in found if isinstance(i, str)))[:3]
     parts = {"part": plan.parts} if plan.parts else None
     for ident in ids:
         s.call("oppslag", "GET", "v1/personer/{personidentifikator}", path={"personidentifikator": ident},
                params=parts)
     if ids:
         s.call("bulkoppslag", "POST", "v1/personer/bulkoppslag", json={"foedselsEllerDNummer": ids}, params=parts)
-    latest = (s.call("siste_sekvensnummer", "GET", "v1/hendelser/siste/sekvensnummer") or {}).get("sekvensnummer")
-    page = s.call("feed", "GET", "v1/hendelser/feed", params={"seq": str(max(1, int(latest) - 2))}) \
-        if isinstance(latest, int) else None
     events, documents = _find(page, "hendelsesdokument")[:2], _find(page, "persondokument")[:2]
     if events:
         s.call("hendelse", "GET", "v1/hendelser/{hendelsesidentifikator}", path={"hendelsesidentifikator": events[0]})
