@@ -8,11 +8,10 @@ without access, throttling or a timeout leaves nothing behind.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .. import ids as _ids
 from ..audit import audit, require_purpose
@@ -72,8 +71,7 @@ def _checked_ids(ids: Iterable[object]) -> list[str]:
 
 def shape_report(client, *, roles: Iterable[str] | None = None, ids: Iterable[str] = (), sandbox=None,
                  sandbox_roles: Mapping[str, str] | None = None, production: bool = False,
-                 purpose: str | None = None, extract: bool = True,
-                 sleep: Callable[[float], None] = time.sleep) -> ShapeReport:
+                 purpose: str | None = None, extract: bool = True) -> ShapeReport:
     """Compare what Fiks answers (``client``) with what the sandbox answers, by shape only, and write the report.
 
     ``roles``: the configured roles to use (default all); ``sandbox_roles`` pairs a role with a sandbox role
@@ -101,7 +99,7 @@ def shape_report(client, *, roles: Iterable[str] | None = None, ids: Iterable[st
         for name in names:
             audit(client.data_dir, "shape-report", role=name, n_persons=len(idents), purpose=why, ids=idents,
                   sandbox=env == "sandbox")
-            result[name] = _compare_role(client, name, sb, pairs[name], idents, extract, sleep)
+            result[name] = _compare_role(client, name, sb, pairs[name], idents, extract)
     except (Throttled, RetriesExhausted) as e:
         raise FregNbError(msg("shape.throttled", cause=type(getattr(e, "last_cause", e) or e).__name__)) from None
     except ExtractError:
@@ -113,16 +111,15 @@ def shape_report(client, *, roles: Iterable[str] | None = None, ids: Iterable[st
     return _write(client.data_dir, data)
 
 
-def _compare_role(client, name: str, sb, sb_role: str, idents: list[str], extract: bool, sleep) -> dict[str, Any]:
+def _compare_role(client, name: str, sb, sb_role: str, idents: list[str], extract: bool) -> dict[str, Any]:
     lacking = _lacking_part(sb, sb_role)
     criteria = _extract_criteria() if extract else None
     parts = check_parts(sb, sb_role, None)   # the sandbox role's share of person-basis, asked on both sides
-    real = run_role(client, name, Plan(ids=idents, parts=parts, lacking_part=lacking, extract=criteria), sleep=sleep)
+    real = run_role(client, name, Plan(ids=idents, parts=parts, lacking_part=lacking, extract=criteria))
     refused = sorted(op for op, s in real.items() if s["status"] == [403] and op not in MISTAKES)
     if not [op for op in real if op not in MISTAKES and op not in refused]:
         raise AccessDenied(msg("shape.role_no_access", role=name))
-    sandbox = run_role(sb, sb_role, Plan(parts=parts, lacking_part=lacking, extract=criteria, skip=frozenset(refused)),
-                       sleep=sleep)
+    sandbox = run_role(sb, sb_role, Plan(parts=parts, lacking_part=lacking, extract=criteria, skip=frozenset(refused)))
     for op in refused:   # not the role's to use: named, not compared
         real.pop(op)
     return {"sandbox_role": sb_role, "refused": refused, "real": real, "sandbox": sandbox,

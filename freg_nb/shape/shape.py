@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from .vocab import code_value
 
-__all__ = ["KEY", "bucket", "shape_of", "observation", "merge", "empty"]
+__all__ = ["KEY", "bucket", "empty", "freeze", "observation", "shape_of"]
 
 KEY = "<nøkkel>"
 _PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z_]*[0-9]?")
@@ -89,15 +89,3 @@ def freeze(shape: Mapping[str, Any]) -> dict[str, Any]:
     """Sets → sorted lists (JSON)."""
     return {"status": sorted(shape["status"]), "headers": sorted(shape["headers"]),
             **{k: {p: sorted(v) for p, v in sorted(shape[k].items())} for k in ("types", "lengths", "codes")}}
-
-
-def merge(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-    """Two frozen shapes as one (used when the same operation is answered more than once)."""
-    out = empty()
-    for s in (a, b):
-        out["status"].update(s["status"])
-        out["headers"].update(s["headers"])
-        for k in ("types", "lengths", "codes"):
-            for p, v in s[k].items():
-                out[k].setdefault(p, set()).update(v)
-    return freeze(out)
