@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--untidy", type=float, default=None,
                    help="share of persons whose documents deviate from the spec as real answers do "
                         "(default 0.02; 0 = strictly per spec)")
+    s.add_argument("--shapes", default=None, metavar="FILE",
+                   help="a shape report (freg-nb shape-report): what Fiks answered, served as untidy variants")
     s.add_argument("--force-non-loopback", action="store_true",
                    help="allow binding to a non-loopback address (never with real data)")
 

@@ -219,6 +219,8 @@ def test_a_report_fed_back_makes_the_sandbox_answer_like_fiks(report, real, sand
 
     with pytest.raises(ValueError, match="shape report"):
         SandboxConfig(shapes={"format": "noe annet"})
+    with pytest.raises(ValueError, match="cannot read"):
+        SandboxConfig(shapes=tmp_path / "finnes-ikke.json")
     fed = start_sandbox(SandboxConfig(seed=1, persons=2_000, events=5_000, untidy=1.0, shapes=report.json_path),
                         data_dir=sandbox_data_dir)
     try:

@@ -192,6 +192,8 @@ def cli_main(args) -> int:
         kw["events"] = args.events
     if args.untidy is not None:
         kw["untidy"] = args.untidy
+    if getattr(args, "shapes", None):
+        kw["shapes"] = args.shapes
     try:
         state = _state(SandboxConfig(**kw), None)
     except ValueError as e:

@@ -31,7 +31,10 @@ _OTHER = "<annen verdi>"
 
 def load(source: str | Path | dict) -> dict[str, tuple]:
     """The variants of a report (a path to its JSON file, or the parsed report): ``{"person": …, "event": …}``."""
-    report = source if isinstance(source, dict) else json.loads(Path(source).read_text(encoding="utf-8"))
+    try:
+        report = source if isinstance(source, dict) else json.loads(Path(source).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"shapes: cannot read {source}: {e.strerror or e}") from None
     if not isinstance(report, dict) or report.get("format") != FORMAT:
         raise ValueError(f"shapes: not a shape report (expected format {FORMAT!r}, made by freg-nb shape-report)")
     out: dict[str, list] = {"person": [], "event": []}
