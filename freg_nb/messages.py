@@ -301,10 +301,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                              "Role «{role}» was refused (403) on every call: the integration has no access to the role "
                              "or its services. Check the role in Fiks forvaltning or pick another with --role. No "
                              "report was written."),
-    "shape.throttled": ("Folkeregisteret struper (429) og ga seg ikke innen grensen for nye forsøk ({cause}). Prøv "
-                        "igjen om litt. Ingen rapport ble skrevet.",
-                        "Freg throttles (429) and did not give way within the retry bound ({cause}). Try again in "
-                        "a while. No report was written."),
+    "shape.throttled": ("Folkeregisteret struper (429) og ga seg ikke innen grensen for nye forsøk. Prøv igjen om "
+                        "litt, når færre kall går mot Fiks. Ingen rapport ble skrevet.",
+                        "Freg throttles (429) and did not give way within the retry bound. Try again in a while, "
+                        "when fewer calls go to Fiks. No report was written."),
+    "shape.unstable": ("Fiks svarte ikke stabilt (feil 5xx eller brutte forbindelser) innen grensen for nye forsøk. "
+                       "Prøv igjen senere, og kjør «freg-nb doctor» om det varer. Ingen rapport ble skrevet.",
+                       "Fiks did not answer steadily (5xx errors or dropped connections) within the retry bound. "
+                       "Try again later and run 'freg-nb doctor' if it lasts. No report was written."),
     "shape.extract_timeout": ("Det lille uttrekket ble ikke klart i tide. Prøv igjen senere, eller kjør uten uttrekk "
                               "(--no-extract). Ingen rapport ble skrevet.",
                               "The tiny extract was not ready in time. Try again later or run without it "

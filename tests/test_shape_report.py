@@ -240,3 +240,29 @@ def test_shape_keeps_types_buckets_and_listed_codes_only():
     assert s["codes"] == {"$.oppslag[].kode": ["FREG-403"], "$.oppslag[].status": ["bosatt"],
                           "$.sivilstand": [OTHER_VALUE]}
     assert "$.<nøkkel>" in s["types"] and "Kari" not in json.dumps(s) and "17870712347" not in json.dumps(s)
+
+
+def test_bad_ids_and_unknown_roles_are_refused_before_anything_is_sent(real, local, tmp_path):
+    before = real.counters()
+    with _fiks(real, tmp_path) as fc:
+        with pytest.raises(InputError, match="Ugyldige fødselsnummer: \\*{5} har 5 sifre"):
+            shape_report(fc, sandbox=local, ids=["12345"], purpose=PURPOSE)
+        with pytest.raises(InputError, match="rektor"):
+            shape_report(fc, sandbox=local, roles=["rektor"], purpose=PURPOSE)
+        with pytest.raises(InputError, match="Sandkassen har ingen rolle som heter analyse"):
+            shape_report(fc, sandbox=local, roles=["analyse"], sandbox_roles={"analyse": "rektor"}, purpose=PURPOSE)
+    assert real.counters() == before and _no_report(tmp_path)
+
+
+def test_the_command_line_prints_the_summary_and_what_was_called(real, tmp_path, capsys):
+    env = tmp_path / ".env"
+    env.write_text(real.env_snippet().replace("FREG_NB_ENV=sandbox", "FREG_NB_ENV=test") +
+                   f"FREG_NB_DATA_DIR={tmp_path / 'data'}\n", encoding="utf-8")
+    assert cli.main(["shape-report", "--env-file", str(env), "--role", "skole", "--no-extract",
+                     "--purpose", PURPOSE]) == 0
+    printed = capsys.readouterr().out
+    assert "Formrapport: 1 rolle(r)" in printed and "logges hos Skatteetaten" in printed
+    assert "Rolle skole, oppslag:" in printed
+    md = next((tmp_path / "data" / "formrapporter").glob("*.md")).read_text("utf-8")
+    assert "uttrekk_bestilling" not in md and "`feil_ugyldig_id`" in md
+    assert not re.search(r"\d{11}", re.sub(r"formrapport-\w+\.md", "", printed))   # (the file's own time stamp)

@@ -65,7 +65,7 @@ def _lacking_part(sandbox, role: str) -> str | None:
 def _checked_ids(ids: Iterable[object]) -> list[str]:
     good, bad = _ids.validate_many(list(ids))
     if bad:
-        raise InputError(msg("shape.bad_ids", shown=", ".join(_ids.mask(b[0]) for b in bad[:5])))
+        raise InputError(msg("shape.bad_ids", shown="; ".join(f"{masked} {why}" for masked, why in bad[:5])))
     return good
 
 
@@ -90,10 +90,25 @@ def shape_report(client, *, roles: Iterable[str] | None = None, ids: Iterable[st
     for name in names:
         client.resolve_role(name)   # an unknown role: InputError naming the known ones
     sb = sandbox if sandbox is not None else _sandbox_client(client)
-    pairs = {name: (sandbox_roles or {}).get(name, name) for name in names}
+    try:
+        result = _compare_roles(client, sb, names, sandbox_roles or {}, idents, why, extract)
+    finally:
+        if sandbox is None:
+            sb.close()
+    data = {"format": FORMAT, "environment": env, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "calls": {op: OPERATIONS[op] for op in OPERATIONS if any(op in r["real"] or op in r["sandbox"]
+                                                                    for r in result.values())},
+            "roles": result}
+    return _write(client.data_dir, data)
+
+
+def _compare_roles(client, sb, names: list[str], sandbox_roles: Mapping[str, str], idents: list[str],
+                   why: str | None, extract: bool) -> dict[str, Any]:
+    pairs = {name: sandbox_roles.get(name, name) for name in names}
     missing = sorted(n for n, s in pairs.items() if s not in sb.roles)
     if missing:
         raise InputError(msg("shape.no_sandbox_role", roles=", ".join(missing), known=", ".join(sorted(sb.roles))))
+    env = client.settings.env
     result: dict[str, Any] = {}
     try:
         for name in names:
@@ -101,14 +116,11 @@ def shape_report(client, *, roles: Iterable[str] | None = None, ids: Iterable[st
                   sandbox=env == "sandbox")
             result[name] = _compare_role(client, name, sb, pairs[name], idents, extract)
     except (Throttled, RetriesExhausted) as e:
-        raise FregNbError(msg("shape.throttled", cause=type(getattr(e, "last_cause", e) or e).__name__)) from None
+        throttled = isinstance(e, Throttled) or isinstance(getattr(e, "last_cause", None), Throttled)
+        raise FregNbError(msg("shape.throttled" if throttled else "shape.unstable")) from None
     except ExtractError:
         raise FregNbError(msg("shape.extract_timeout")) from None
-    data = {"format": FORMAT, "environment": env, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "calls": {op: OPERATIONS[op] for op in OPERATIONS if any(op in r["real"] or op in r["sandbox"]
-                                                                    for r in result.values())},
-            "roles": result}
-    return _write(client.data_dir, data)
+    return result
 
 
 def _compare_role(client, name: str, sb, sb_role: str, idents: list[str], extract: bool) -> dict[str, Any]:
