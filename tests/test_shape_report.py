@@ -99,6 +99,11 @@ def test_the_report_names_exactly_the_configured_differences(report):
     assert analyse["real"]["feil_ukjent_id"]["status"] == [404]
     assert analyse["real"]["feil_ugyldig_id"]["status"] == [400]
     assert skole["real"]["feil_del_mangler"]["status"] == [403]
+    # the persons the report looked up at "Fiks" are in the audit log, as hashes, with the purpose
+    log = (report.json_path.parents[1] / "audit.log").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in log.splitlines()]
+    assert {r["action"] for r in records} == {"shape-report"} and {r["purpose"] for r in records} == {PURPOSE}
+    assert sorted(r["n_persons"] for r in records) == [0, 0, 3, 3] and not re.search(r"\b\d{11}\b", log)
     md = report.markdown_path.read_text(encoding="utf-8")
     assert "Fiks har, sandkassen mangler" in md and "logges hos Skatteetaten" in md
     assert "POST personer/bulkoppslag/arkiv" in md

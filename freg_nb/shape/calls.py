@@ -87,8 +87,10 @@ class _Side:
         return body if r.status_code < 400 else None
 
 
-def run_role(client, role: str, plan: Plan, *, sleep: Callable[[float], None] = time.sleep) -> dict[str, dict]:
-    """Make the plan's calls for ``role``; the shape of each operation's answers (frozen), by operation."""
+def run_role(client, role: str, plan: Plan, *,
+             sleep: Callable[[float], None] = time.sleep) -> tuple[dict[str, dict], list[str]]:
+    """Make the plan's calls for ``role``: the shape of each operation's answers (frozen) by operation, and the
+    persons looked up (for the audit log; they go nowhere else)."""
     s = _Side(client, role, plan)
     hits = s.call("soek", "GET", "v1/personer/soek", params=SEARCH) or {}
     latest = (s.call("siste_sekvensnummer", "GET", "v1/hendelser/siste/sekvensnummer") or {}).get("sekvensnummer")
@@ -116,7 +118,7 @@ def run_role(client, role: str, plan: Plan, *, sleep: Callable[[float], None] = 
     if plan.lacking_part and ids:
         s.call("feil_del_mangler", "GET", "v1/personer/{personidentifikator}", path={"personidentifikator": ids[0]},
                params={"part": plan.lacking_part})
-    return {op: freeze(shape) for op, shape in s.shapes.items()}
+    return {op: freeze(shape) for op, shape in s.shapes.items()}, ids
 
 
 def _extract(s: _Side, plan: Plan, sleep: Callable[[float], None]) -> None:

@@ -114,7 +114,7 @@ def _compare_roles(client, sb, names: list[str], sandbox_roles: Mapping[str, str
         for name in names:
             audit(client.data_dir, "shape-report", role=name, n_persons=len(idents), purpose=why, ids=idents,
                   sandbox=env == "sandbox")
-            result[name] = _compare_role(client, name, sb, pairs[name], idents, extract)
+            result[name] = _compare_role(client, name, sb, pairs[name], idents, why, extract)
     except (Throttled, RetriesExhausted) as e:
         throttled = isinstance(e, Throttled) or isinstance(getattr(e, "last_cause", None), Throttled)
         raise FregNbError(msg("shape.throttled" if throttled else "shape.unstable")) from None
@@ -123,15 +123,20 @@ def _compare_roles(client, sb, names: list[str], sandbox_roles: Mapping[str, str
     return result
 
 
-def _compare_role(client, name: str, sb, sb_role: str, idents: list[str], extract: bool) -> dict[str, Any]:
+def _compare_role(client, name: str, sb, sb_role: str, idents: list[str], why: str | None,
+                  extract: bool) -> dict[str, Any]:
     lacking = _lacking_part(sb, sb_role)
     criteria = _extract_criteria() if extract else None
     parts = check_parts(sb, sb_role, None)   # the sandbox role's share of person-basis, asked on both sides
-    real = run_role(client, name, Plan(ids=idents, parts=parts, lacking_part=lacking, extract=criteria))
+    real, looked_up = run_role(client, name, Plan(ids=idents, parts=parts, lacking_part=lacking, extract=criteria))
+    if looked_up != idents:   # persons the report found itself (search, feed): in the audit log too
+        audit(client.data_dir, "shape-report", role=name, n_persons=len(looked_up), purpose=why, ids=looked_up,
+              sandbox=client.settings.env == "sandbox")
     refused = sorted(op for op, s in real.items() if s["status"] == [403] and op not in MISTAKES)
     if not [op for op in real if op not in MISTAKES and op not in refused]:
         raise AccessDenied(msg("shape.role_no_access", role=name))
-    sandbox = run_role(sb, sb_role, Plan(parts=parts, lacking_part=lacking, extract=criteria, skip=frozenset(refused)))
+    sandbox, _ = run_role(sb, sb_role, Plan(parts=parts, lacking_part=lacking, extract=criteria,
+                                            skip=frozenset(refused)))
     for op in refused:   # not the role's to use: named, not compared
         real.pop(op)
     return {"sandbox_role": sb_role, "refused": refused, "real": real, "sandbox": sandbox,
