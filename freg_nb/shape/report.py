@@ -53,8 +53,10 @@ def _sandbox_client(client):
 
 
 def _extract_criteria() -> dict[str, Any]:
-    year = str(date.today().year)  # born this year, living here: a tiny extract
-    return {"personstatustyper": ["bosatt"], "foedselsaarFraOgMed": year, "foedselsaarTilOgMed": year}
+    # born this year, living here, Icelandic citizens: a few dozen in all of Norway, a tiny extract anywhere
+    year = str(date.today().year)
+    return {"personstatustyper": ["bosatt"], "foedselsaarFraOgMed": year, "foedselsaarTilOgMed": year,
+            "statsborgerskap": "ISL"}
 
 
 def _lacking_part(sandbox, role: str) -> str | None:

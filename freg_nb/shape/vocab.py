@@ -62,9 +62,9 @@ CODE_FIELDS: dict[str, frozenset[str]] = {
 }
 """Field name → its allowed values (lower case): the only fields whose values a report shows."""
 
-# Error bodies: Fiks's errorCode (MANGLER_TILGANG_TIL_ROLLE) and Freg's kode (FREG-403). Shown when the value
+# Error bodies: Fiks's errorCode (MANGLER_TILGANG_TIL_ROLLE), Freg's feilkode / kode (FREG-403). Shown when the value
 # has the form of such a code: upper-case words joined by "_" or "-" with a digit or at least two joints.
-_ERROR_CODE_FIELDS = frozenset({"errorCode", "kode"})
+_ERROR_CODE_FIELDS = frozenset({"errorCode", "feilkode", "kode"})
 _ERROR_CODE = re.compile(r"[A-Z]{2,12}(?:[-_][A-Z0-9]{1,12}){1,5}")
 
 
