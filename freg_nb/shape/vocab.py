@@ -13,7 +13,7 @@ import re
 from ..codes import (ADRESSEGRADERING, EXTRACT_PERSONSTATUSTYPER, FAMILIERELASJON, HENDELSETYPER, KJOENN,
                      PERSONSTATUS, SIVILSTANDSTYPER)
 
-__all__ = ["CODE_FIELDS", "OTHER_VALUE", "code_value", "is_error_code"]
+__all__ = ["CODE_FIELDS", "OTHER_VALUE", "code_value"]
 
 OTHER_VALUE = "<annen verdi>"
 """What a code field shows when its value is not one of the field's listed values."""
@@ -68,7 +68,7 @@ _ERROR_CODE_FIELDS = frozenset({"errorCode", "feilkode", "kode"})
 _ERROR_CODE = re.compile(r"[A-Z]{2,12}(?:[-_][A-Z0-9]{1,12}){1,5}")
 
 
-def is_error_code(field: str, value: str) -> bool:
+def _is_error_code(field: str, value: str) -> bool:
     return field in _ERROR_CODE_FIELDS and bool(_ERROR_CODE.fullmatch(value)) and \
         (any(c.isdigit() for c in value) or value.count("_") + value.count("-") >= 2)
 
@@ -76,7 +76,7 @@ def is_error_code(field: str, value: str) -> bool:
 def code_value(field: str, value: str) -> str | None:
     """The value to show for ``field`` (None: not a code field, show only the type)."""
     if field in _ERROR_CODE_FIELDS:
-        return value if is_error_code(field, value) else OTHER_VALUE
+        return value if _is_error_code(field, value) else OTHER_VALUE
     allowed = CODE_FIELDS.get(field)
     if allowed is None:
         return None
