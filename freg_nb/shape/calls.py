@@ -63,6 +63,10 @@ def _body(r) -> Any:
         return None
 
 
+def _get(body: Any, key: str) -> Any:
+    return body.get(key) if isinstance(body, dict) else None
+
+
 def _find(obj: Any, key: str) -> list[str]:
     """Every string value of ``key`` in ``obj`` (depth first)."""
     if isinstance(obj, dict):
@@ -92,12 +96,13 @@ def run_role(client, role: str, plan: Plan, *,
     """Make the plan's calls for ``role``: the shape of each operation's answers (frozen) by operation, and the
     persons looked up (for the audit log; they go nowhere else)."""
     s = _Side(client, role, plan)
-    hits = s.call("soek", "GET", "v1/personer/soek", params=SEARCH) or {}
-    latest = (s.call("siste_sekvensnummer", "GET", "v1/hendelser/siste/sekvensnummer") or {}).get("sekvensnummer")
+    # the answers are read defensively: their shape is what is being found out
+    hits = _get(s.call("soek", "GET", "v1/personer/soek", params=SEARCH), "foedselsEllerDNummer")
+    latest = _get(s.call("siste_sekvensnummer", "GET", "v1/hendelser/siste/sekvensnummer"), "sekvensnummer")
     page = s.call("feed", "GET", "v1/hendelser/feed", params={"seq": str(max(1, int(latest) - 2))}) \
         if isinstance(latest, int) else None
     # the persons: those given, else the search's hits, else (a role without search) the feed page's
-    found = hits.get("foedselsEllerDNummer") or _find(page, "folkeregisteridentifikator")
+    found = (hits if isinstance(hits, list) else None) or _find(page, "folkeregisteridentifikator")
     ids = list(plan.ids) or list(dict.fromkeys(i for i in found if isinstance(i, str)))[:3]
     parts = {"part": plan.parts} if plan.parts else None
     for ident in ids:
@@ -124,17 +129,18 @@ def run_role(client, role: str, plan: Plan, *,
 def _extract(s: _Side, plan: Plan, sleep: Callable[[float], None]) -> None:
     """One tiny tailored extract: order (never sent twice), read every batch to the end marker, keep nothing."""
     order = s.call("uttrekk_bestilling", "POST", "v1/uttrekk/tilpasset", json=plan.extract, repeatable=False)
-    job = (order or {}).get("jobbId")
+    job = _get(order, "jobbId")
     if not isinstance(job, str):
         return
-    deadline, batch = time.monotonic() + plan.extract_wait_s, 0
+    deadline, batch, wait = time.monotonic() + plan.extract_wait_s, 0, 0.25
     while batch < 5:
         r = s.client._call(s.role, "GET", "v1/uttrekk/{jobbid}/batch/{batchnr}",
                            path={"jobbid": job, "batchnr": str(batch)}, ok=_ACCEPTED)
         if r.status_code == 404 and batch == 0:   # not ready yet
             if time.monotonic() > deadline:
                 raise ExtractError("timeout")
-            sleep(0.2)
+            sleep(wait)
+            wait = min(wait * 2, 5.0)   # a handful of polls, not one every moment
             continue
         body = _body(r)
         observation(r.status_code, r.headers.keys(), body, into=s.shapes.setdefault("uttrekk_batch", empty()))

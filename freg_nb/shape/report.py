@@ -26,7 +26,7 @@ __all__ = ["FORMAT", "ShapeReport", "shape_report"]
 FORMAT = "freg-nb-shape-report/1"
 FOLDER = "formrapporter"
 # parts whose absence a role is most likely to show (the first one the sandbox role lacks is asked for)
-_PROBE_PARTS = ("relasjon-utvidet", "identitetsgrunnlag-utvidet", "historikk", "kontaktinformasjonForDoedsbo",
+_PROBE_PARTS = ("relasjon-utvidet", "identitetsgrunnlag-utvidet", "kontaktinformasjonForDoedsbo",
                 "statsborgerskap", "foedsel", "navn")
 
 
