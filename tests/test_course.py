@@ -1,0 +1,125 @@
+"""The course (notebook 06): every exercise solved through the public API, as a participant would, is
+"Riktig!" for two seeds; a wrong answer gets the exercise's own explanation; progress survives a restart."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+import freg_nb
+from freg_nb import diagnose
+from conftest import sandbox_client
+from freg_nb.course import EXERCISES, Course
+from freg_nb.course.progress import PROGRESS_FILE
+from freg_nb.errors import AccessDenied, InputError
+
+PURPOSE = "opplæring"
+
+
+def _refused(fc, ident: str, role: str) -> Exception | None:
+    try:
+        freg_nb.lookup_person(fc, ident, role=role, parts=["sivilstand"], purpose=PURPOSE)
+    except (InputError, AccessDenied) as e:
+        return e
+    return None
+
+
+def _failing_step_fix(diagnosis) -> str:
+    """What a participant concludes from the check's first failing step (notebook 00 explains each)."""
+    failed = diagnosis.failed
+    if not failed:
+        return "normal"
+    text = " ".join(f"{c.step} {c.title} {c.detail} {c.advice}" for c in failed).lower()
+    if "passord" in text:
+        return "feil-integrasjonspassord"
+    raise AssertionError(text)
+
+
+def solve(fc, kurs: Course, sb) -> dict[str, object]:
+    """Every exercise answered with the library's public functions — no look at the sandbox's insides."""
+    res = freg_nb.lookup_person(fc, kurs.person, role="analyse", purpose=PURPOSE)
+    moves = freg_nb.lookup_person(fc, kurs.mover, role="analyse", history=True, purpose=PURPOSE)
+    refused = {r: _refused(fc, kurs.person, r) for r in ("skole", "analyse")}
+    (who, err), = [(r, e) for r, e in refused.items() if e is not None]
+    barn = freg_nb.read_tailored_extract(fc, role="analyse", bostedskommunenummer=kurs.kommune,
+                                         foedselsaarFraOgMed=kurs.year, foedselsaarTilOgMed=kurs.year,
+                                         name=f"kurs-{kurs.seed}", purpose=PURPOSE, progress=False)
+    skole = {e["hendelse"].get("hendelsetype") for e in fc.feed("skole", 1).entries} - {None}
+    types = Counter(e["hendelse"]["hendelsetype"] for e in fc.feed("analyse", 1).entries)
+    sb.scenario("feil-integrasjonspassord")
+    try:
+        fix = _failing_step_fix(diagnose.run(settings=fc.settings, roles=["skole"]))
+    finally:
+        sb.scenario("normal")
+    return {
+        "kommune": res.persons["kommunenummer"].iloc[0],
+        "maskert": res.persons["foedselsEllerDNummer"].iloc[0],
+        "hele-id": "b",
+        "flyttinger": len(moves.history("bostedsadresse")),
+        "avvist-rolle": who,
+        "hvorfor-403": "del" if "sivilstand" in str(err) else "tjeneste",
+        "uttrekk": str(len(barn)),
+        "prikking": "smaa",                     # the footnote under summarize_extract's table says why
+        "sekvensnummer": freg_nb.sequence_for_date(fc, role="analyse", day=kurs.day),
+        "uten-hjemmel": len(skole),
+        "vanligste-type": types.most_common(1)[0][0],
+        "diagnose": fix,
+    }
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_every_exercise_solved_through_the_public_api_is_right(seed, sandbox_factory, tmp_path):
+    sb = sandbox_factory(seed=seed, persons=1_500, events=3_000)
+    with sandbox_client(sb, tmp_path / "data") as fc:
+        kurs = Course(fc)
+        assert kurs.seed == seed and len(EXERCISES) >= 10
+        answers = solve(fc, kurs, sb)
+        assert set(answers) == {e.key for e in EXERCISES}
+        for key, answer in answers.items():
+            sb.scenario("feil-integrasjonspassord" if key == "diagnose" else "normal")
+            verdict = kurs.check(key, answer)
+            assert verdict.correct and verdict.message.startswith("Riktig!"), (key, answer, verdict.message)
+        sb.scenario("normal")
+        assert kurs.solved == set(answers) and kurs.status() == f"{len(answers)} av {len(answers)} oppgaver løst"
+        # the tasks name this sandbox's givens, masked
+        assert kurs.person[:6] + "*****" in kurs.task("kommune") and kurs.person not in kurs.task("kommune")
+        assert str(kurs.year) in kurs.task("uttrekk") and kurs.kommune in kurs.task("uttrekk")
+
+
+def test_a_wrong_answer_gets_the_exercises_own_explanation(sandbox_factory, tmp_path):
+    sb = sandbox_factory(seed=5, persons=1_000, events=2_000)
+    with sandbox_client(sb, tmp_path / "data") as fc:
+        kurs = Course(fc)
+        for ex in EXERCISES:
+            wrong = {"valg": "ikke et alternativ", "tall": "-1", "tekst": "9999"}[ex.kind]
+            verdict = kurs.check(ex.key, wrong)
+            assert not verdict.correct and not verdict.message.startswith("Riktig"), ex.key
+        # a plausible mistake gets its exercise's explanation, sharpened
+        v = kurs.check("maskert", kurs.person)
+        assert v.message.startswith("Ikke helt. Tabellen viser fødselsnummeret maskert") and "show_ids=True" in v.message
+        v = kurs.check("flyttinger", 1)
+        assert "history=True" in v.message and v.message.startswith("Ikke helt. Tell alle versjonene")
+        v = kurs.check("hele-id", "a")
+        assert "publisert tabell" in v.message
+        v = kurs.check("diagnose", "feil-integrasjonspassord")        # the sandbox is in "normal"
+        assert "Sjekken din viser noe annet" in v.message
+        v = kurs.check("sekvensnummer", "tolv")
+        assert v.message == "Svar med et helt tall (du skrev «tolv»)."
+        assert kurs.solved == set()
+
+
+def test_progress_is_kept_in_the_private_data_folder_across_a_restart(sandbox, tmp_path):
+    import os
+    import stat
+
+    data = tmp_path / "data"
+    with sandbox_client(sandbox, data) as fc:
+        kurs = Course(fc)
+        assert kurs.check("hele-id", "b").correct and not kurs.check("prikking", "null").correct
+    path = data / PROGRESS_FILE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not list(path.parent.glob("*.tmp*"))                           # written atomically: no leftovers
+    with sandbox_client(sandbox, data) as fc:                            # a new kernel: a new client, same folder
+        again = Course(fc)
+        assert again.solved == {"hele-id"} and again.progress.attempts("prikking") == 1
+        assert again.status() == f"1 av {len(EXERCISES)} oppgaver løst"
