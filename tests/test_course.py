@@ -123,3 +123,30 @@ def test_progress_is_kept_in_the_private_data_folder_across_a_restart(sandbox, t
         again = Course(fc)
         assert again.solved == {"hele-id"} and again.progress.attempts("prikking") == 1
         assert again.status() == f"1 av {len(EXERCISES)} oppgaver løst"
+
+
+def test_the_form_checks_an_answer_shows_hints_and_marks_the_exercise_solved(sandbox, tmp_path):
+    from freg_nb.widgets.course import CourseForm, ExerciseCard
+
+    with sandbox_client(sandbox, tmp_path / "data") as fc:
+        form = CourseForm(fc)
+        assert form.status.value.startswith(f"<b>0 av {len(EXERCISES)} oppgaver løst")
+        form.picker.value = "hele-id"
+        card = form.card
+        assert card.ex.key == "hele-id" and "show_ids=True" in card.task.value
+        card.check_button.click()
+        assert "Skriv eller velg et svar først" in card.result.value
+        card.answer.value = "a"
+        card.check_button.click()
+        assert "❌" in card.result.value and "publisert tabell" in card.result.value
+        card.hint_button.click(), card.hint_button.click()
+        assert card.hints.value.count("Hint") == 2 and card.hint_button.disabled
+        card.answer.value = "b"
+        card.check_button.click()
+        assert "✅ Riktig!" in form.card.result.value and form.card is card          # the verdict stays
+        assert form.status.value.startswith(f"<b>1 av {len(EXERCISES)} oppgaver løst")
+        assert "✅" in dict((k, v) for v, k in form.picker.options)["hele-id"]
+        # an answer given to the card is checked at once (what a papermill run shows)
+        kurs = form.course
+        shown = ExerciseCard(kurs, "maskert", answer=kurs.person)
+        assert "❌" in shown.result.value and "show_ids=True" in shown.result.value

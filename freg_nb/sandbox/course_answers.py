@@ -57,12 +57,12 @@ def _birth_years(pop: Population) -> np.ndarray:
     return pop.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
 
 
-def selection(pop: Population, feed) -> dict:
+def selection(pop: Population, span_days: int) -> dict:
     year = pop.reference_date.year - 5
     kids = (pop.status == BOSATT) & (_birth_years(pop) == year)
     counts = Counter(pop.kommune_numbers[pop.kommune[kids]].tolist())
     kommune = max(sorted(counts), key=lambda k: counts[k]) if counts else str(pop.kommune_numbers[0])
-    first = datetime.fromtimestamp(feed.start_ts, OSLO).date()
+    first = datetime.fromtimestamp(pop.ref_ts - span_days * 86400, OSLO).date()  # the feed's first day
     day = max(first + timedelta(days=1), pop.reference_date - timedelta(days=30))
     return {"person": _pick(pop, _eligible(pop), 1),
             "flytter": _pick(pop, _eligible(pop) & (pop.n_prev >= 2), 2),
@@ -103,7 +103,7 @@ def answer(state, question: str, params: dict, body=None) -> tuple[dict | None, 
         return {"scenario": active_scenario(state.faults)}, None
     pop = state.population
     if question == "utvalg":
-        return selection(pop, state.feed), None
+        return selection(pop, state.config.span_days), None
     if question == "person":
         found = person(pop, str(params.get("ident", "")))
         return (found, None) if found else (None, "ukjent person")
