@@ -150,3 +150,25 @@ def test_the_form_checks_an_answer_shows_hints_and_marks_the_exercise_solved(san
         kurs = form.course
         shown = ExerciseCard(kurs, "maskert", answer=kurs.person)
         assert "❌" in shown.result.value and "show_ids=True" in shown.result.value
+
+
+def test_a_course_sandbox_started_with_a_seed_is_the_one_every_notebook_shares(tmp_path, monkeypatch, capsys):
+    """The trainer's `freg-nb sandbox start --seed 7`: the shared sandbox runs with that seed, the course
+    sees it, a second start with another seed is refused with what to do, and `stop` ends it."""
+    from freg_nb import cli
+    from freg_nb.diagnose import sandbox_environment
+    from freg_nb.sandbox import shared
+
+    data = tmp_path / "data"
+    for k, v in sandbox_environment(data).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("FREG_NB_SANDBOX_SEED", "5")               # the trainer's choice on the command line wins
+    try:
+        assert cli.main(["sandbox", "start", "--seed", "7"]) == 0
+        assert cli.main(["sandbox", "status"]) == 0 and "frø 7" in capsys.readouterr().out
+        assert cli.main(["sandbox", "start", "--seed", "8"]) == 1
+        assert "kjører allerede med frø 7" in capsys.readouterr().err
+        with sandbox_client(shared.get_or_start(data), data) as fc:
+            assert Course(fc).seed == 7
+    finally:
+        assert cli.main(["sandbox", "stop"]) == 0
