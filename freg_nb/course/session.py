@@ -1,10 +1,15 @@
 """``Course``: the exercises of notebook 06 bound to a client — their givens, the checks and the progress.
 
-    >>> kurs = Course(fc)                                   # doctest: +SKIP
-    >>> kurs.person                                         # the person exercise 1 asks about
-    >>> print(kurs.task("kommune"))                         # the task with this sandbox's givens
-    >>> kurs.check("kommune", "0301")                       # Verdict(correct=…, message="Riktig! …" or why not)
-    >>> kurs.solved                                         # kept in the private data folder
+    >>> kurs = Course(fc)                     # doctest: +SKIP
+    >>> kurs.person                           # doctest: +SKIP
+    >>> print(kurs.task("kommune"))           # doctest: +SKIP
+    >>> kurs.check("kommune", "0301")         # doctest: +SKIP
+    Verdict(correct=True, message='Riktig! Personen bor i 0301 Oslo.')
+    >>> kurs.solved                           # doctest: +SKIP
+    {'kommune'}
+
+``kurs.person`` is the person exercise 1 asks about; ``task`` fills in this sandbox's givens; the
+verdict's message is «Riktig! …» or why not; what is solved is kept in the private data folder.
 """
 from __future__ import annotations
 
