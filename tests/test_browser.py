@@ -397,6 +397,7 @@ def test_voila_app_renders_the_forms(lab, browser, tmp_path):
         assert "import" not in body and "forms()" not in body  # the code is hidden
         page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.click()
         page.locator("button:has-text('Hent personer')").wait_for(timeout=30_000)
+        page.locator(".freg-nb-course button:has-text('Sjekk svaret')").wait_for(timeout=60_000)  # the course form
         page.screenshot(path=str(ARTIFACTS / "browser-voila.png"))
     finally:
         page.close()
