@@ -106,6 +106,11 @@ def test_a_wrong_answer_gets_the_exercises_own_explanation(sandbox_factory, tmp_
         v = kurs.check("sekvensnummer", "tolv")
         assert v.message == "Svar med et helt tall (du skrev «tolv»)."
         assert kurs.solved == set()
+        # the trainer's answer key (docs/kursplan.md) holds answers the checks call right
+        key = kurs.answer_key()
+        assert key["diagnose"] == "normal" and key["hele-id"] == "b"
+        for k, v in key.items():
+            assert kurs.check(k, v[0] if isinstance(v, list) else v).correct, (k, v)
 
 
 def test_progress_is_kept_in_the_private_data_folder_across_a_restart(sandbox, tmp_path):

@@ -18,7 +18,7 @@ from typing import Any
 from .._connect import resolve_client
 from ..ids import mask
 from ..kommuner import kommunenavn
-from .checks import SandboxTruth, Verdict, judge
+from .checks import SandboxTruth, Verdict, expected, judge
 from .exercises import EXERCISES, FIXES, Exercise, by_key
 from .progress import Progress
 
@@ -83,6 +83,11 @@ class Course:
         verdict, _want = judge(ex, answer, self.truth, self.text, self.choices(ex.key))
         self.progress.record(ex.key, verdict.correct)
         return verdict
+
+    def answer_key(self) -> dict[str, Any]:
+        """The right answers in this sandbox, for the trainer (they depend on the seed and, for
+        "diagnose", on the scenario in force); a list where several answers are equally right."""
+        return {ex.key: expected(self.truth, ex) for ex in self.exercises}
 
     @property
     def solved(self) -> set[str]:
