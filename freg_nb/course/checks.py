@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlencode, urlsplit
 
 from ..codes import expand_parts
 from ..criteria import tailored_criteria
@@ -21,7 +22,7 @@ from ..kommuner import kommune_dict, kommunenavn
 from ..net import is_loopback_host, sandbox_admin
 from .exercises import FIXES, Exercise
 
-__all__ = ["SandboxTruth", "Verdict", "expected", "judge", "normalise"]
+__all__ = ["SandboxTruth", "Verdict", "expected", "judge", "normalise", "role_without_hjemmel"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,6 @@ class SandboxTruth:
     """What the participant's sandbox knows, asked over its loopback admin endpoints (cached per question)."""
 
     def __init__(self, settings: Any):
-        from urllib.parse import urlsplit
-
         url = (getattr(settings, "fiks_base_url", None) or "").rstrip("/")
         if getattr(settings, "env", None) != "sandbox" or not url or not is_loopback_host(urlsplit(url).hostname or ""):
             raise ConfigError(["Kursoppgavene sjekkes mot sandkassen: bruk FREG_NB_ENV=sandbox (standard) "
@@ -50,7 +49,7 @@ class SandboxTruth:
         key = f"{question}?{sorted(params.items())}{body!r}"
         if cache and key in self._cache:
             return self._cache[key]
-        action = question if not params else f"{question}?" + "&".join(f"{k}={v}" for k, v in params.items())
+        action = question if not params else f"{question}?{urlencode(params)}"
         r = sandbox_admin(self.url, action if question == "info" else f"kurs/{action}",
                           method="POST" if body is not None else "GET", json=body, timeout=120)
         r.raise_for_status()
@@ -89,7 +88,8 @@ def _rejected_roles(info: dict, part: str = "sivilstand", among=("skole", "analy
     return [r for r in among if r in setup and part not in expand_parts(setup[r]["parts"])]
 
 
-def _without_hjemmel(info: dict) -> str:
+def role_without_hjemmel(info: dict) -> str:
+    """A role without hjemmel that reads the feed (the sandbox's ``skole``), from the published set-up."""
     setup = info.get("role_setup") or {}
     return next((r for r, s in setup.items() if not s["hjemmel"] and "hendelser" in s["services"]), "skole")
 

@@ -18,7 +18,7 @@ from typing import Any
 from .._connect import resolve_client
 from ..ids import mask
 from ..kommuner import kommunenavn
-from .checks import SandboxTruth, Verdict, expected, judge
+from .checks import SandboxTruth, Verdict, expected, judge, role_without_hjemmel
 from .exercises import EXERCISES, FIXES, Exercise, by_key
 from .progress import Progress
 
@@ -43,14 +43,11 @@ class Course:
 
     # ------------------------------------------------------------------ texts
     def _fields(self) -> dict[str, Any]:
-        info = self.truth.info()
         threshold = int(self.client.settings.small_cell)
-        uten = next((r for r, s in (info.get("role_setup") or {}).items()
-                     if not s["hjemmel"] and "hendelser" in s["services"]), "skole")
         return {"person": mask(self.person), "flytter": mask(self.mover), "kommune": self.kommune,
                 "kommunenavn": kommunenavn(self.kommune) or "", "aar": self.year, "dag": self.day,
-                "terskel": threshold, "terskel_minus": threshold - 1, "uten_hjemmel": uten,
-                "side": 1000}
+                "terskel": threshold, "terskel_minus": threshold - 1,
+                "uten_hjemmel": role_without_hjemmel(self.truth.info()), "side": 1000}
 
     def text(self, template: str) -> str:
         """``template`` with this course's givens filled in (``{fasit}`` is left for the verdict)."""

@@ -175,7 +175,10 @@ def _admin(s: SandboxState) -> list[Route]:
     async def course(request):
         from freg_nb.sandbox.course_answers import answer
 
-        body = await request.json() if request.method == "POST" else None
+        try:
+            body = await request.json() if request.method == "POST" else None
+        except ValueError as e:
+            return json_response({"error": str(e)}, 400)
         if request.path_params["question"] != "scenario":
             await s.population_ready()
         found, problem = await run_in_threadpool(answer, s, request.path_params["question"],

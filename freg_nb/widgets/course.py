@@ -21,7 +21,7 @@ from freg_nb.widgets.common import BUTTON, STYLE, WIDE, error_html
 
 __all__ = ["CourseForm", "ExerciseCard", "course_form"]
 
-LEVELS = {1: "lett", 2: "litt krevende", 3: "middels", 4: "krevende", 5: "mest krevende"}
+LEVELS = {1: "lett", 2: "middels lett", 3: "middels", 4: "krevende", 5: "mest krevende"}
 NO_CHOICE = "— velg —"
 
 
