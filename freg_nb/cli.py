@@ -14,12 +14,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="freg-nb", description="Fiks folkeregister for analysts.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground; stop/status: the shared one")
-    s.add_argument("action", nargs="?", default="run", choices=("run", "stop", "status"),
-                   help="run (default) | stop or status of the sandbox the notebooks share")
+    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground; start/stop/status: the shared one")
+    s.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
+                   help="run (default) | start, stop or status of the sandbox the notebooks share")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8787)
-    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--seed", type=int, default=None,
+                   help="the population's seed (default FREG_NB_SANDBOX_SEED, else 1): a course sandbox "
+                        "where every participant sees the same persons")
     s.add_argument("--persons", type=int, default=None, help="population size")
     s.add_argument("--events", type=int, default=None, help="number of events in the feed")
     s.add_argument("--scenario", default=None, help="a named training scenario to start in")

@@ -16,7 +16,7 @@ from freg_nb.sandbox.app import SandboxState, build_app
 from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
 from freg_nb.sandbox.memory import release_free_memory
 from freg_nb.sandbox.pki import load_or_create
-from freg_nb.sandbox.settings import SandboxConfig
+from freg_nb.sandbox.settings import SandboxConfig, config_from_env
 
 __all__ = ["Sandbox", "start_sandbox", "cli_main", "default_data_dir"]
 
@@ -185,7 +185,12 @@ def cli_main(args) -> int:
     if args.scenario and args.scenario not in SCENARIOS:
         print(f"Unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
-    kw = {"seed": args.seed, "roles_file": args.roles_file, "scenario": args.scenario}
+    try:
+        seed = config_from_env(seed=args.seed).seed
+    except ValueError as e:
+        print(f"freg-nb sandbox: {e}", file=sys.stderr)
+        return 2
+    kw = {"seed": seed, "roles_file": args.roles_file, "scenario": args.scenario}
     if args.persons is not None:
         kw["persons"] = args.persons
     if args.events is not None:
