@@ -64,6 +64,7 @@ _LAZY = {
     # freg_nb.reconcile.reconcile); the mirror's entry points are top-level too
     **dict.fromkeys(["mirror", "build_mirror", "update_mirror", "open_mirror", "list_mirrors", "Mirror"], "mirror"),
     **dict.fromkeys(["reconcile", "ReconcileResult"], "reconcile"),
+    **dict.fromkeys(["shape_report", "ShapeReport"], "shape.report"),
 }
 __all__ += list(_LAZY)
 

@@ -33,7 +33,8 @@ def _shared_sandbox(data_dir: Path) -> Any:
             from freg_nb.sandbox import shared  # one sandbox per user for every kernel (freg_nb.sandbox.shared)
 
             _sandbox_handle = (shared.get_or_start(data_dir) if shared.wanted()
-                               else sandbox.start_sandbox(data_dir=data_dir))  # its PKI goes to data_dir/sandbox/
+                               else sandbox.start_sandbox(sandbox.config_from_env(),  # FREG_NB_SANDBOX_SEED
+                                                          data_dir=data_dir))  # its PKI goes to data_dir/sandbox/
         return _sandbox_handle
 
 

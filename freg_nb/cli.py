@@ -1,4 +1,4 @@
-"""`freg-nb` command line: sandbox | doctor | demo | lab | app | purge.
+"""`freg-nb` command line: sandbox | doctor | demo | lab | app | purge | shape-report.
 
 Each subcommand's work lives in the module that owns the job; this file only parses arguments
 and dispatches (imports are lazy so `freg-nb --help` is instant).
@@ -14,12 +14,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="freg-nb", description="Fiks folkeregister for analysts.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground; stop/status: the shared one")
-    s.add_argument("action", nargs="?", default="run", choices=("run", "stop", "status"),
-                   help="run (default) | stop or status of the sandbox the notebooks share")
+    s = sub.add_parser("sandbox", help="run the built-in sandbox in the foreground; start/stop/status: the shared one")
+    s.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
+                   help="run (default) | start, stop or status of the sandbox the notebooks share")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8787)
-    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--seed", type=int, default=None,
+                   help="the population's seed (default FREG_NB_SANDBOX_SEED, else 1): a course sandbox "
+                        "where every participant sees the same persons")
     s.add_argument("--persons", type=int, default=None, help="population size")
     s.add_argument("--events", type=int, default=None, help="number of events in the feed")
     s.add_argument("--scenario", default=None, help="a named training scenario to start in")
@@ -27,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--untidy", type=float, default=None,
                    help="share of persons whose documents deviate from the spec as real answers do "
                         "(default 0.02; 0 = strictly per spec)")
+    s.add_argument("--shapes", default=None, metavar="FILE",
+                   help="a shape report (freg-nb shape-report): what Fiks answered, served as untidy variants")
     s.add_argument("--force-non-loopback", action="store_true",
                    help="allow binding to a non-loopback address (never with real data)")
 
@@ -50,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     g.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     g.add_argument("--older-than", type=int, default=None, metavar="DAYS")
+
+    from freg_nb.shape.cli import add_parser as shape_parser  # light: argparse only
+
+    shape_parser(sub)
     return p
 
 
@@ -68,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         from freg_nb.demo import cli_main
     elif args.command == "app":
         from freg_nb.widgets.app import cli_main
+    elif args.command == "shape-report":
+        from freg_nb.shape import cli_main
     else:
         from freg_nb.store import cli_main
     return int(cli_main(args) or 0)

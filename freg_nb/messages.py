@@ -368,4 +368,69 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                         "The private data folder holds files older than {days} days. Delete what you no longer need."),
     "notice.purge": ("Slett gamle data", "Delete old data"),
     "notice.purged": ("Slettet {n} gamle filer.", "Deleted {n} old files."),
+    # --- shape report (freg_nb.shape)
+    "shape.prod_flag": ("FREG_NB_ENV=prod: en formrapport mot produksjon krever at du ber om det uttrykkelig – "
+                        "bruk --production (production=True) og oppgi formålet. Ingenting ble sendt.",
+                        "FREG_NB_ENV=prod: a shape report against production must be asked for explicitly — use "
+                        "--production (production=True) and give a purpose. Nothing was sent."),
+    "shape.bad_ids": ("Ugyldige fødselsnummer: {shown}. Rett dem eller la dem være ute. Ingenting ble sendt.",
+                      "Invalid identifiers: {shown}. Correct or leave them out. Nothing was sent."),
+    "shape.no_roles": ("Ingen roller å sammenligne: oppgi minst én rolle fra FIKS_ROLLER.",
+                       "No roles to compare: give at least one role from FIKS_ROLLER."),
+    "shape.no_sandbox_role": ("Sandkassen har ingen rolle som heter {roles}. Velg en av {known} med --sandbox-role "
+                              "ROLLE=SANDKASSEROLLE. Ingenting ble sendt.",
+                              "The sandbox has no role named {roles}. Pick one of {known} with --sandbox-role "
+                              "ROLE=SANDBOXROLE. Nothing was sent."),
+    "shape.bad_pair": ("--sandbox-role {item!r}: skriv ROLLE=SANDKASSEROLLE, f.eks. skole=analyse.",
+                       "--sandbox-role {item!r}: write ROLE=SANDBOXROLE, e.g. skole=analyse."),
+    "shape.role_no_access": ("Rollen «{role}» fikk avslag (403) på alle kall: integrasjonen har ikke tilgang til "
+                             "rollen eller tjenestene. Sjekk rollen i Fiks forvaltning, eller velg en annen med "
+                             "--role. Ingen rapport ble skrevet.",
+                             "Role «{role}» was refused (403) on every call: the integration has no access to the role "
+                             "or its services. Check the role in Fiks forvaltning or pick another with --role. No "
+                             "report was written."),
+    "shape.throttled": ("Folkeregisteret struper (429) og ga seg ikke innen grensen for nye forsøk. Prøv igjen om "
+                        "litt, når færre kall går mot Fiks. Ingen rapport ble skrevet.",
+                        "Freg throttles (429) and did not give way within the retry bound. Try again in a while, "
+                        "when fewer calls go to Fiks. No report was written."),
+    "shape.unstable": ("Fiks svarte ikke stabilt (feil 5xx eller brutte forbindelser) innen grensen for nye forsøk. "
+                       "Prøv igjen senere, og kjør «freg-nb doctor» om det varer. Ingen rapport ble skrevet.",
+                       "Fiks did not answer steadily (5xx errors or dropped connections) within the retry bound. "
+                       "Try again later and run 'freg-nb doctor' if it lasts. No report was written."),
+    "shape.extract_timeout": ("Det lille uttrekket ble ikke klart i tide. Prøv igjen senere, eller kjør uten uttrekk "
+                              "(--no-extract). Ingen rapport ble skrevet.",
+                              "The tiny extract was not ready in time. Try again later or run without it "
+                              "(--no-extract). No report was written."),
+    "shape.failed": ("Formrapporten ble ikke laget: {reason}", "The shape report was not made: {reason}"),
+    "shape.self_compare": ("Miljøet er sandkassen (FREG_NB_ENV=sandbox): rapporten sammenligner sandkasse med "
+                           "sandkasse, og ingenting sendes til Fiks. Sett FREG_NB_ENV=test i .env for å sammenligne "
+                           "med Fiks.",
+                           "The environment is the sandbox (FREG_NB_ENV=sandbox): the report compares sandbox with "
+                           "sandbox and nothing goes to Fiks. Set FREG_NB_ENV=test in .env to compare with Fiks."),
+    "shape.sandbox_only": ("Alle kall gikk til den innebygde sandkassen; ingenting ble sendt til Fiks.",
+                           "Every call went to the built-in sandbox; nothing was sent to Fiks."),
+    "shape.logged": ("Kallene over ble gjort mot Fiks ({env}) og mot sandkassen. Hvert kall mot Folkeregisteret "
+                     "logges hos Skatteetaten, slik hvert oppslag gjør, og står i revisjonsloggen din. Rapporten "
+                     "holder bare struktur: stier, typer, antall i intervaller, kodeverdier, statuskoder og "
+                     "navn på headere – ingen verdi som kan identifisere en person.",
+                     "The calls above went to Fiks ({env}) and to the sandbox. Every call to Freg is logged by "
+                     "Skatteetaten, as every lookup is, and is in your audit log. The report holds structure only: "
+                     "paths, types, bucketed counts, code values, status codes and header names — no value that "
+                     "could identify a person."),
+    "shape.title": ("Formrapport: Fiks sammenlignet med sandkassen", "Shape report: Fiks compared with the sandbox"),
+    "shape.format": ("Miljø: {env}. Laget: {created}.", "Environment: {env}. Made: {created}."),
+    "shape.calls": ("Hva som ble kalt (per rolle, på begge sider)", "What was called (per role, on both sides)"),
+    "shape.role": ("Rolle {role} (sandkassens rolle {sandbox_role})", "Role {role} (the sandbox's role {sandbox_role})"),
+    "shape.refused": ("Ikke tillatt for rollen (403 hos Fiks, ikke sammenlignet): {ops}.",
+                      "Not allowed for the role (403 at Fiks, not compared): {ops}."),
+    "shape.no_differences": ("Ingen forskjeller.", "No differences."),
+    "shape.only_real": ("Fiks har, sandkassen mangler:", "Fiks has, the sandbox lacks:"),
+    "shape.only_sandbox": ("Sandkassen har, Fiks mangler:", "The sandbox has, Fiks lacks:"),
+    "shape.summary_head": ("Formrapport: {n_roles} rolle(r), {n_calls} slags kall sammenlignet.",
+                           "Shape report: {n_roles} role(s), {n_calls} kinds of call compared."),
+    "shape.summary_same": ("Rolle {role}: ingen forskjeller.", "Role {role}: no differences."),
+    "shape.summary_op": ("Rolle {role}, {op}: {real} ting bare hos Fiks, {sandbox} bare i sandkassen.",
+                         "Role {role}, {op}: {real} only at Fiks, {sandbox} only in the sandbox."),
+    "shape.written": ("Rapporten (uten personopplysninger) er lagret i {path} – legg den gjerne ved en feilmelding.",
+                      "The report (no personal data) is saved in {path} — attach it to a bug report as it is."),
 }

@@ -408,6 +408,7 @@ def test_voila_app_renders_the_forms(lab, browser, tmp_path):
         assert "import" not in body and "forms()" not in body  # the code is hidden
         page.locator(".lm-TabBar-tab:has-text('Oppslag'), .p-TabBar-tab:has-text('Oppslag')").first.click()
         page.locator("button:has-text('Hent personer')").wait_for(timeout=30_000)
+        page.locator(".freg-nb-course button:has-text('Sjekk svaret')").wait_for(timeout=60_000)  # the course form
         page.screenshot(path=str(ARTIFACTS / "browser-voila.png"))
     finally:
         page.close()
@@ -525,5 +526,36 @@ def test_avstemming_and_befolkning_forms_used_once(lab, browser):
         _shot(page, "form-04-regnskap")
         panel.locator(".dt-container, .dataTables_wrapper").last.evaluate("el => el.scrollIntoView({block: 'start'})")
         _shot(page, "form-04-tabell")
+    finally:
+        context.close()
+
+
+def test_course_exercise_answered_and_checked_in_the_form(lab, browser):
+    """06: a wrong answer typed into exercise 1 gets its own explanation; the right choice in exercise 3
+    gets «Riktig!» and the ✅ beside the title — in the card under the task, as a participant sees it."""
+    url, _work = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    try:
+        page = context.new_page()
+        _run_all(page, url, "06_oppgaver.ipynb")
+        first = page.locator(".freg-nb-exercise:has-text('Oppgave 1:')").first
+        first.locator("input[type='text']").fill("9999")
+        first.locator("button:has-text('Sjekk svaret')").click()
+        verdict = first.locator(".freg-nb-verdict")
+        verdict.wait_for(timeout=60_000)
+        assert "Ikke helt" in verdict.inner_text() and "kommunenummer" in verdict.inner_text()
+        card = page.locator(".freg-nb-exercise:has-text('Oppgave 3:')").first
+        card.scroll_into_view_if_needed()
+        card.locator("select").select_option(label="Når saksbehandlingen trenger det, for eksempel for å koble "
+                                                   "mot et fagsystem – og bare der")
+        card.locator("button:has-text('Vis hint')").click()
+        card.locator("button:has-text('Sjekk svaret')").click()
+        page.wait_for_function("el => (el.querySelector('.freg-nb-verdict') || {}).innerText?.includes('Riktig!')",
+                               arg=card.element_handle(), timeout=60_000)
+        text = card.inner_text()
+        assert "✅" in text and "Hint 1" in text and "Traceback" not in text, text[:800]
+        card.locator(".freg-nb-verdict").scroll_into_view_if_needed()
+        _shot(page, "form-06")
     finally:
         context.close()

@@ -126,3 +126,15 @@ def test_kom_i_gang_explains_a_training_scenario(tmp_path, monkeypatch):
     assert "Fiks godtar tokenet, men ikke integrasjonen (401)" in text
     assert "FIKS_INTEGRASJON_PASSORD" in text
     assert "Alt virker." not in text
+
+
+def test_oppgaver_shows_every_exercise_with_this_sandboxs_givens(executed_notebook):
+    from freg_nb.course import EXERCISES
+
+    executed = executed_notebook(REPO / "notebooks" / "06_oppgaver.ipynb")
+    text = "\n".join(output_texts(executed))
+    assert re.search(rf"Sandkasse med frø \d+: 0 av {len(EXERCISES)} oppgaver løst", text)
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    cards = [c for c in nb["cells"] if "ExerciseCard(kurs" in "".join(c["source"])]
+    assert len(cards) == len(EXERCISES)
+    assert all("application/vnd.jupyter.widget-view+json" in json.dumps(c["outputs"]) for c in cards)

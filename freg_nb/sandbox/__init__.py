@@ -6,9 +6,9 @@ and the Freg API, served on loopback.
 >>> sb.url, sb.roles["skole"]                                  # doctest: +SKIP
 """
 from freg_nb.sandbox.faults import SCENARIOS, Faults
-from freg_nb.sandbox.settings import SandboxConfig
+from freg_nb.sandbox.settings import SandboxConfig, config_from_env
 
-__all__ = ["SandboxConfig", "Faults", "SCENARIOS", "Sandbox", "start_sandbox"]
+__all__ = ["SandboxConfig", "config_from_env", "Faults", "SCENARIOS", "Sandbox", "start_sandbox"]
 
 
 def __getattr__(name):  # lazy: importing the config must not pull in uvicorn/starlette

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import Future
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -106,7 +107,8 @@ class SandboxState:
                 "role_setup": {n: {"services": sorted(r.services), "parts": sorted(r.parts), "hjemmel": r.hjemmel}
                                for n, r in self.roles.items()},
                 "integration_id": c.integration_id, "org_number": c.org_number, "kid": c.kid,
-                "persons": self.config.persons, "scenarios": {n: s.beskrivelse for n, s in SCENARIOS.items()},
+                "persons": self.config.persons, "seed": self.config.seed,
+                "scenarios": {n: s.beskrivelse for n, s in SCENARIOS.items()},
                 "faults": self.faults.to_dict(), "scenario": scenario_of(self.faults)}
 
 
@@ -171,6 +173,19 @@ def _admin(s: SandboxState) -> list[Route]:
     async def counters(request):
         return json_response(s.counters.snapshot())
 
+    async def course(request):
+        from freg_nb.sandbox.course_answers import answer
+
+        try:
+            body = await request.json() if request.method == "POST" else None
+        except ValueError as e:
+            return json_response({"error": str(e)}, 400)
+        if request.path_params["question"] != "scenario":
+            await s.population_ready()
+        found, problem = await run_in_threadpool(answer, s, request.path_params["question"],
+                                                 dict(request.query_params), body)
+        return json_response(found if problem is None else {"error": problem}, 200 if problem is None else 404)
+
     async def reset(request):
         s.counters.reset()
         s.plan.replace(Faults())
@@ -182,6 +197,7 @@ def _admin(s: SandboxState) -> list[Route]:
         Route("/_sandbox/scenario/{name}", loopback_only(scenario), methods=["POST"]),
         Route("/_sandbox/counters", loopback_only(counters)),
         Route("/_sandbox/reset", loopback_only(reset), methods=["POST"]),
+        Route("/_sandbox/kurs/{question}", loopback_only(course), methods=["GET", "POST"]),
     ]
 
 

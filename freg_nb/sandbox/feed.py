@@ -24,7 +24,7 @@ import threading
 import numpy as np
 
 from ..codes import HENDELSETYPER
-from . import untidy
+from . import shapes, untidy
 from .memory import release_free_memory
 from .mixing import IdCodec, categorical, hash1, unit
 from .persondoc import element_version_at, fmt_ts
@@ -307,6 +307,7 @@ class EventFeed:
         }
         if self.pop.untidy and self._untidy_draw([seq], 0)[0] < self.pop.untidy:
             untidy.event_document(doc, lambda salt: float(self._untidy_draw([seq], salt)[0]))
+            shapes.apply(doc, self.pop.shape_variants.get("event", ()))
         return doc
 
 

@@ -18,7 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from . import addresses as A
-from . import names, untidy
+from . import names, shapes, untidy
 from .formerids import former_dnumber
 from .mixing import hash1
 from .versions import EPOCH, FREG_START, Ctx, day_str, fmt_midnight, fmt_ts, full, reg, version
@@ -453,6 +453,7 @@ def render(pop: Population, i: int, elements, *, med_hjemmel: bool, historikk: b
         doc[name] = vs[0] if name in _SINGLE else vs
     if pop.untidy and ctx.u(_UNTIDY_SALT) < pop.untidy:
         untidy.person_document(doc, lambda salt: ctx.u(_UNTIDY_SALT + salt))
+        shapes.apply(doc, pop.shape_variants.get("person", ()))
     return doc
 
 

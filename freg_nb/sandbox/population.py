@@ -68,6 +68,7 @@ class Population:
             raise ValueError("untidy must be a share between 0 and 1")
         self.seed = int(seed)
         self.untidy = float(untidy)  # share of persons whose documents deviate from the spec as real ones do
+        self.shape_variants: dict = {}  # SandboxConfig.shapes: a shape report's variants (shapes.py), set by server
         self.size = n = int(size)
         self.reference_date = reference_date or datetime.now(timezone.utc).date()
         self.ref_day = ref = (self.reference_date - EPOCH).days

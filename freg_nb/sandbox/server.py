@@ -16,7 +16,7 @@ from freg_nb.sandbox.app import SandboxState, build_app
 from freg_nb.sandbox.faults import SCENARIOS, Faults, scenario_faults
 from freg_nb.sandbox.memory import release_free_memory
 from freg_nb.sandbox.pki import load_or_create
-from freg_nb.sandbox.settings import SandboxConfig
+from freg_nb.sandbox.settings import SandboxConfig, config_from_env
 
 __all__ = ["Sandbox", "start_sandbox", "cli_main", "default_data_dir"]
 
@@ -43,8 +43,10 @@ def _state(config: SandboxConfig, data_dir) -> SandboxState:
 
     def build():
         try:
-            population.set_result(Population(seed=config.seed, size=config.persons,
-                                             reference_date=config.reference_date, untidy=config.untidy))
+            pop = Population(seed=config.seed, size=config.persons, reference_date=config.reference_date,
+                             untidy=config.untidy)
+            pop.shape_variants = config.shape_variants
+            population.set_result(pop)
         except BaseException as e:  # surfaces in whoever waits for the population
             population.set_exception(e)
         release_free_memory()  # the build's temporaries, once the population already answers
@@ -183,13 +185,20 @@ def cli_main(args) -> int:
     if args.scenario and args.scenario not in SCENARIOS:
         print(f"Unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
-    kw = {"seed": args.seed, "roles_file": args.roles_file, "scenario": args.scenario}
+    try:
+        seed = config_from_env(seed=args.seed).seed
+    except ValueError as e:
+        print(f"freg-nb sandbox: {e}", file=sys.stderr)
+        return 2
+    kw = {"seed": seed, "roles_file": args.roles_file, "scenario": args.scenario}
     if args.persons is not None:
         kw["persons"] = args.persons
     if args.events is not None:
         kw["events"] = args.events
     if args.untidy is not None:
         kw["untidy"] = args.untidy
+    if getattr(args, "shapes", None):
+        kw["shapes"] = args.shapes
     try:
         state = _state(SandboxConfig(**kw), None)
     except ValueError as e:

@@ -1,13 +1,15 @@
 """The sandbox's configuration: one dataclass, every knob with a sensible default."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from freg_nb.sandbox import shapes as _shapes
 from freg_nb.sandbox.faults import Faults
 
-__all__ = ["SandboxConfig", "MAX_BATCH_SIZE", "BULK_SHAPES"]
+__all__ = ["SandboxConfig", "MAX_BATCH_SIZE", "BULK_SHAPES", "config_from_env"]
 
 MAX_BATCH_SIZE = 100_000  # identifiers per extract batch (Skatteetaten's service page)
 BULK_SHAPES = ("wrapper", "spec")
@@ -41,6 +43,9 @@ class SandboxConfig:
     roles_file: str | Path | None = None
     faults: Faults = field(default_factory=Faults)
     scenario: str | None = None         # a named training scenario applied at start
+    shapes: str | Path | dict | None = None  # a shape report (freg-nb shape-report): what Fiks answered that the
+    #                                          sandbox did not, served as extra untidy variants (see shapes.py)
+    shape_variants: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
@@ -48,3 +53,22 @@ class SandboxConfig:
         for name in ("bulk_archived_shape", "bulk_events_shape"):
             if getattr(self, name) not in BULK_SHAPES:
                 raise ValueError(f"{name} must be one of {', '.join(BULK_SHAPES)}")
+        if self.shapes is not None:
+            self.shape_variants = _shapes.load(self.shapes)
+
+
+def config_from_env(environ=None, *, seed: int | None = None) -> SandboxConfig:
+    """The default config with the seed ``seed``, else ``FREG_NB_SANDBOX_SEED`` (a course sandbox: every
+    participant sees the same persons), else 1.
+
+    >>> config_from_env({"FREG_NB_SANDBOX_SEED": "7"}).seed, config_from_env({}, seed=3).seed
+    (7, 3)
+    """
+    env = os.environ if environ is None else environ
+    raw = (env.get("FREG_NB_SANDBOX_SEED") or "").strip()
+    if seed is None and raw:
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise ValueError(f"FREG_NB_SANDBOX_SEED må være et helt tall, ikke {raw[:20]!r}") from None
+    return SandboxConfig() if seed is None else SandboxConfig(seed=seed)

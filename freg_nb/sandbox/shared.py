@@ -13,6 +13,10 @@ is gone.
     >>> shared.active_scenario(sb.url)              # doctest: +SKIP
     'normal'
 
+A course sandbox (every participant sees the same persons): ``FREG_NB_SANDBOX_SEED`` in the
+environment (e.g. set for everyone on a JupyterHub), or ``freg-nb sandbox start --seed 7``; the
+default seed is 1 either way, so participants with default settings already share their persons.
+
 ``wanted()`` says whether ``connect()`` should use it: ``FREG_NB_SANDBOX=shared`` or ``process``;
 unset, it is shared inside a Jupyter kernel and in-process elsewhere (scripts, tests).
 """
@@ -33,6 +37,7 @@ from typing import Any
 import httpx
 
 from freg_nb.net import sandbox_admin
+from freg_nb.sandbox.settings import config_from_env
 
 __all__ = ["SharedSandbox", "active_scenario", "get_or_start", "stop", "wanted"]
 
@@ -122,8 +127,9 @@ def _healthy(folder: Path) -> tuple[dict, dict] | None:
     return (state, info) if info else None
 
 
-def get_or_start(data_dir: Path, *, timeout: float = 120.0) -> SharedSandbox:
-    """The user's shared sandbox: found through the state file and checked, or started now."""
+def get_or_start(data_dir: Path, *, seed: int | None = None, timeout: float = 120.0) -> SharedSandbox:
+    """The user's shared sandbox: found through the state file and checked, or started now (with
+    ``seed``, else ``FREG_NB_SANDBOX_SEED``, else seed 1). A running one keeps its own seed."""
     folder = _folder(Path(data_dir))
     lock_fd = os.open(folder / "shared.lock", os.O_WRONLY | os.O_CREAT, 0o600)  # private files are 0600
     with os.fdopen(lock_fd, "w") as lock:  # two kernels starting at once start one sandbox
@@ -132,7 +138,9 @@ def get_or_start(data_dir: Path, *, timeout: float = 120.0) -> SharedSandbox:
         if found is None:
             (folder / STATE_NAME).unlink(missing_ok=True)
             log = os.fdopen(os.open(folder / "shared.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
-            subprocess.Popen([sys.executable, "-m", "freg_nb.sandbox.shared", "serve", "--data-dir", str(data_dir)],
+            seed_args = [] if seed is None else ["--seed", str(int(seed))]
+            subprocess.Popen([sys.executable, "-m", "freg_nb.sandbox.shared", "serve", "--data-dir", str(data_dir),
+                              *seed_args],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                              close_fds=True)
             log.close()
@@ -169,12 +177,12 @@ def active_scenario(url: str) -> str | None:
     return sandbox_admin(url, "info").json().get("scenario")
 
 
-def _serve(data_dir: Path) -> int:
+def _serve(data_dir: Path, seed: int | None = None) -> int:
     """The background process: run the sandbox, write the state file, stop when idle or told to."""
     from freg_nb.sandbox.server import start_sandbox
 
     folder = _folder(data_dir)
-    sb = start_sandbox(data_dir=data_dir)
+    sb = start_sandbox(config_from_env(seed=seed), data_dir=data_dir)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: done.set())
     signal.signal(signal.SIGINT, lambda *_a: done.set())
@@ -198,16 +206,27 @@ def _serve(data_dir: Path) -> int:
 
 
 def cli_main(args: argparse.Namespace, data_dir: Path) -> int:
-    """``freg-nb sandbox stop`` / ``freg-nb sandbox status``: the shared sandbox of the user's data folder."""
+    """``freg-nb sandbox stop | status | start``: the shared sandbox of the user's data folder."""
     if args.action == "stop":
         print("Sandkassen er stoppet." if stop(data_dir) else "Ingen delt sandkasse kjørte.")
         return 0
     found = _healthy(data_dir / "sandbox")
+    if args.action == "start":
+        if found and args.seed is not None and found[1].get("seed") != args.seed:
+            print(f"Den delte sandkassen kjører allerede med frø {found[1].get('seed')}. Stopp den først "
+                  "(freg-nb sandbox stop) og start den igjen med frøet du vil ha.", file=sys.stderr)
+            return 1
+        sb = get_or_start(data_dir, seed=args.seed)
+        found = _healthy(data_dir / "sandbox")
+        if not found:
+            print(f"Sandkassen startet ikke; se {data_dir / 'sandbox' / 'shared.log'}", file=sys.stderr)
+            return 1
+        print(f"Delt sandkasse startet på {sb.url}.")
     if not found:
         print("Ingen delt sandkasse kjører.")
         return 1
-    print(f"Delt sandkasse på {found[0]['url']} (prosess {found[0]['pid']}), "
-          f"scenario: {active_scenario(found[0]['url']) or 'egne innstillinger'}")
+    print(f"Delt sandkasse på {found[0]['url']} (prosess {found[0]['pid']}), frø {found[1].get('seed')}, "
+          f"{found[1].get('persons')} personer, scenario: {active_scenario(found[0]['url']) or 'egne innstillinger'}")
     return 0
 
 
@@ -215,4 +234,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(prog="python -m freg_nb.sandbox.shared")
     p.add_argument("command", choices=["serve"])
     p.add_argument("--data-dir", required=True)
-    sys.exit(_serve(Path(p.parse_args().data_dir)))
+    p.add_argument("--seed", type=int, default=None)
+    a = p.parse_args()
+    sys.exit(_serve(Path(a.data_dir), a.seed))
