@@ -106,9 +106,11 @@ def _check_day(mirror: Mirror, day: dt.date, what: str) -> None:
 
 
 def _query(mirror: Mirror, sql: str, params: dict) -> pd.DataFrame:
+    """``sql`` with ``SPELLS`` standing for the mirror's spells (base and overlay, see ``Mirror.spells_sql``)."""
+    spells, spell_params = mirror.spells_sql()
     con = mirror.connect()
     try:
-        return con.execute(sql, {"spells": str(mirror.spells_file()), "k": mirror.kommuner, **params}).df()
+        return con.execute(sql.replace("SPELLS", spells), {**spell_params, "k": mirror.kommuner, **params}).df()
     finally:
         con.close()
 
@@ -134,7 +136,7 @@ def population_counts(mirror: Mirror, *, at: Any, by: Sequence[str] | str = ("ko
     _check_day(mirror, day, "at")
     dims = _by(by, tuple(DIMENSIONS))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
-    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
+    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM SPELLS "
            "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
            f"{'GROUP BY ALL' if dims else ''}")
     df = _query(mirror, sql, {"at": day})
@@ -161,7 +163,7 @@ def _flow_sql(dims: list[str]) -> str:
 WITH s AS (
     SELECT pid, fra, til, doedsdato, foedselsdato,
            list_contains($k::VARCHAR[], kommunenummer) AS inne, {key} AS gkey {', ' + sel if sel else ''}
-    FROM read_parquet($spells)
+    FROM SPELLS
 ),
 grp AS (SELECT DISTINCT gkey {', ' + ', '.join(dims) if dims else ''} FROM s WHERE inne),
 at_start AS (SELECT gkey, count(*) AS n FROM s WHERE inne AND fra <= $start AND (til IS NULL OR til > $start)
@@ -268,7 +270,7 @@ def cohort(mirror: Mirror, *, at: Any, skolestart: int | None = None,
         raise InputError(f"skolestart må være et årstall, f.eks. {school_year(day)}, ikke {skolestart!r}.")
     dims = _by(by, tuple(d for d in DIMENSIONS if d not in ("alder", "aldersgruppe", "foedselsaar")))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
-    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
+    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM SPELLS "
            "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
            f"AND year(foedselsdato) = $born {'GROUP BY ALL' if dims else ''}")
     df = _labels(_query(mirror, sql, {"at": day, "born": year - 6}), dims)
