@@ -10,6 +10,7 @@
   P3  feed ingest vs the C/L limit and vs page by page; event volumes over 10 000 000 stored events
   P4  every notebook headless with papermill vs an empty notebook (kernel start-up)
   P5  sandbox start-up with 1 000 000 persons / 10 000 000 events vs 20 000 / 200 000
+  P5C the same with the whole country, 5 600 000 persons (full mode only)
   P6  bringing a population mirror up to date with one day of feed vs a fresh extract of the same population
   P7  population(at=…) by grunnkrets × one-year age over a mirror with five years of history vs pandas
   P8  avstemming: comparing 100 000 list rows with stored answers vs a row-by-row Python baseline
@@ -49,11 +50,12 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None]] = {
     "P3": ("feed.py", [], ["--quick"]),
     "P4": ("notebooks.py", [], ["--quick"]),
     "P5": ("sandbox_start.py", ["--repeat", "3"], ["--persons", "100000", "--events", "200000"]),
+    "P5C": ("sandbox_start.py", ["--country"], None),  # the whole country (5.6 M persons)
     "P6": ("mirror.py", ["--only", "p6"], ["--quick", "--only", "p6"]),
     "P7": ("mirror.py", ["--only", "p7"], ["--quick", "--only", "p7"]),
     "P8": ("reconcile.py", [], ["--quick"]),
 }
-LONGEST_FIRST = ["P4", "P2", "P3", "P6", "P1", "P8", "P7", "P5"]  # so two lanes in quick mode end at about the same time
+LONGEST_FIRST = ["P4", "P2", "P3", "P6", "P1", "P8", "P7", "P5", "P5C"]  # so two lanes in quick mode end at about the same time
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
