@@ -250,11 +250,6 @@ class Mirror:
         return ("(SELECT s.* FROM read_parquet($spells_base) s ANTI JOIN read_parquet($spells_gone) g ON s.pid = g.pid "
                 "UNION ALL SELECT * FROM read_parquet($spells_new)) AS spells"), params
 
-    def spells_file(self) -> Path:
-        """The spells of the newest generation (compacting pending deltas first)."""
-        self.compact()
-        return self.path("perioder")
-
     def versions_file(self) -> Path:
         self.compact()
         return self.path("versjoner")
