@@ -6,7 +6,8 @@ feed page, and peak RSS, for a large sandbox (1 000 000 persons, 10 000 000 even
 
 Targets (``--json``, issue 2's): the large sandbox answers its first person lookup within 1 s of
 ``start_sandbox()`` (token grant included; interpreter start and imports are shown apart) and the whole
-run, feed included, peaks at no more than 500 MB. "answering" is when ``start_sandbox()`` returns: the
+run, feed included, peaks at no more than 500 MB. ``--country`` (issue 17): 5 600 000 persons and
+10 000 000 events, within 5 s and 2.5 GB. "answering" is when ``start_sandbox()`` returns: the
 server then answers tokens while the population may still be in the making.
 """
 from __future__ import annotations
@@ -50,6 +51,12 @@ print(json.dumps({"persons": persons, "events": events, "answering_s": t_up, "fi
 """
 
 
+COUNTRY = (5_600_000, 10_000_000)
+# (persons from, seconds from start_sandbox() to the first person answered, peak MB): issue 2's
+# targets for a million persons, issue 17's for the whole country
+TARGETS = ((COUNTRY[0], 5.0, 2500.0), (0, 1.0, 500.0))
+
+
 def run(persons: int, events: int, data_dir: str) -> dict:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", CHILD, str(persons), str(events), repr(t0), str(REPO), data_dir],
@@ -71,8 +78,12 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=1, help="runs of each size (median); default 1")
+    ap.add_argument("--country", action="store_true",
+                    help="the whole country: 5 600 000 persons, 10 000 000 events (targets 5 s, 2.5 GB)")
     ap.add_argument("--json", type=Path, default=None, help="also write rows and target checks to this JSON file")
     args = ap.parse_args()
+    if args.country:
+        args.persons, args.events = COUNTRY
     with tempfile.TemporaryDirectory() as d:
         run(100, 100, d)  # create the PKI once, outside the figures
         rows = [run_median(20_000, 200_000, d, args.repeat), run_median(args.persons, args.events, d, args.repeat)]
@@ -93,16 +104,18 @@ def write_report(path: Path, rows: list[dict]) -> None:
     base, big = rows
     size = f"{big['persons']:,} persons / {big['events']:,} events"
     label = f"{base['persons']:,} / {base['events']:,}"
-    # The issue's targets: the server answers within 1 s of starting (start_sandbox() to the first person
-    # answered, token grant included; interpreter start and imports are shown apart) and peak memory ≤ 500 MB.
+    # The targets (TARGETS): the server answers within a bound of starting (start_sandbox() to the first
+    # person answered, token grant included; interpreter start and imports are shown apart), and peak memory.
+    _, seconds, peak_mb = next(t for t in TARGETS if big["persons"] >= t[0])
     figures = [figure(f"start_sandbox() to 1st person answered, {size}", big["server_first_person_s"], "s",
-                      baseline=base["server_first_person_s"], baseline_label=label, target=("value", "<=", 1.0)),
+                      baseline=base["server_first_person_s"], baseline_label=label,
+                      target=("value", "<=", seconds)),
                figure(f"process start to 1st person answered, {size}", big["first_person_s"], "s",
                       baseline=base["first_person_s"], baseline_label=label),
                figure(f"process start to 1st feed page, {size}", big["first_feed_page_s"], "s",
                       baseline=base["first_feed_page_s"], baseline_label=label),
                figure(f"peak RSS, {size}", big["peak_rss_mb"], "MB", baseline=base["peak_rss_mb"],
-                      baseline_label=label, target=("value", "<=", 500.0))]
+                      baseline_label=label, target=("value", "<=", peak_mb))]
     write_json(path, "P5", "sandbox start-up", params={"persons": big["persons"], "events": big["events"]},
                rows=rows, figures=figures)
 

@@ -117,6 +117,27 @@ def test_flow_identity_holds_for_every_group_and_matches_population(sb, updated,
     assert not shown["foedte"].isin(["1", "2", "3", "4"]).any()  # small counts hidden
 
 
+def test_questions_read_base_and_overlay_before_any_compaction(sb, at_a, updated, seqs, monkeypatch):
+    """An update folds only its own pages (the overlay); the answers equal a compacted mirror's."""
+    from freg_nb.mirror import core
+
+    monkeypatch.setattr(core, "OVERLAY_SHARE", 10.0)  # never compact during the update
+    m = at_a.copy("overlegg")
+    M.update_mirror(m, end_seq=seqs[1], progress=False)
+    assert m.state["generasjon"] == seqs[0] and m.delta_files() and m.state["overlegg"] == seqs[1]
+    assert (m.folder / f"overlegg-{seqs[1]:012d}" / "perioder.parquet").is_file()
+    assert m.members() == updated.members()
+    by = ["kommunenummer", "grunnkrets", "alder", "kjoenn", "statsborgerskap"]
+    for seq in (seqs[0] + (seqs[1] - seqs[0]) // 2, seqs[1]):
+        d = day_of(sb, seq)
+        pd.testing.assert_frame_equal(M.population_counts(m, at=d, by=by), M.population_counts(updated, at=d, by=by))
+    d0, d1 = day_of(sb, seqs[0]), day_of(sb, seqs[1])
+    pd.testing.assert_frame_equal(M.flow_counts(m, d0, d1, by=["grunnkrets"]),
+                                  M.flow_counts(updated, d0, d1, by=["grunnkrets"]))
+    assert m.fingerprint() == updated.fingerprint()  # compacts
+    assert "overlegg" not in m.state and not list(m.folder.glob("overlegg-*")) and not m.delta_files()
+
+
 def test_stopped_and_crashed_at_random_pages_then_resumed_ends_identical(at_a, updated, seqs, monkeypatch):
     rng = random.Random()
     m = at_a.copy(f"avbrutt-{rng.randrange(10**6)}")

@@ -5,15 +5,22 @@ Layout of ``speil/<name>/``::
     state.json                 name, role, kommuner, sekvensnummer (valid at), generation, …
     versjoner-<gen>.parquet    every version of every element of every person (base generation)
     perioder-<gen>.parquet     residence spells derived from it (what the questions read)
+    ider-<gen>.parquet         every identifier in the base generation (who is in the mirror)
     delta/<seq>.parquet        version rows of persons changed by one feed page (newest wins)
+    overlegg-<seq>/            the deltas up to <seq> folded: perioder.parquet (the spells of the
+                               persons they name) and borte.parquet (whose base spells they replace)
     svar/…                     raw answers of a page or batch being applied (removed when applied)
     tmp/                       DuckDB's spill folder (inside the private folder, never the cwd)
 
 A feed page is applied by writing ``delta/<last seq of the page>.parquet`` and only then moving
 ``sekvensnummer`` in ``state.json`` (atomic writes). A kill between the two makes the resume fetch
 and write the same page again: the same file with the same rows, so nothing changes twice.
-Compaction folds the deltas into a new generation: for every identifier the rows of the newest
-file that names it win (a person whose identifier changed is not kept twice).
+Folding: for every identifier the rows of the newest file that names it win (a person whose
+identifier changed is not kept twice). A delta holds a person's whole history, so the persons the
+deltas name never keep a base row: an update folds only its deltas into an *overlay* (work in
+proportion to the day's changes, not to the mirror), and the questions read the base spells less
+the overlay's persons plus the overlay's spells. Compaction folds the deltas into a new base
+generation, only when they have grown past ``OVERLAY_SHARE`` of the base (or for ``fingerprint``).
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from .. import duck
 from .._connect import resolve_client
@@ -35,6 +43,16 @@ from . import documents
 ROOT = "speil"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 STATE_VERSION = 1
+# an update compacts the mirror when its deltas hold more version rows than this share of the base's
+OVERLAY_SHARE = 0.05
+# the rows the newest file naming each identifier holds (reads the temp table `alle` with its `gen`)
+_FOLD_SQL = """
+WITH ids AS (SELECT verdi AS id, max(gen) AS gmax FROM alle WHERE element = 'identifikasjonsnummer' GROUP BY verdi),
+     own AS (SELECT pid, max(gen) AS gmax FROM alle GROUP BY pid)
+SELECT a.* EXCLUDE (filename, gen) FROM alle a JOIN own USING (pid)
+LEFT JOIN ids ON ids.id = a.pid
+WHERE a.gen = own.gmax AND (ids.gmax IS NULL OR ids.gmax <= a.gen)
+"""
 
 
 def check_name(name: str) -> str:
@@ -129,8 +147,15 @@ class Mirror:
         con.execute(f"COPY ({sql}) TO {quoted} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)", params)
         return self.store.commit_temp(tmp, target)
 
+    @staticmethod
+    def _load(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+        """Temp table ``alle``: the version rows of ``files`` with the generation each came from."""
+        con.execute("CREATE TEMP TABLE alle AS SELECT *, CAST(regexp_extract(filename, '(\\d+)\\.parquet$', 1) "
+                    "AS BIGINT) AS gen FROM read_parquet($files, filename=true)", {"files": [str(p) for p in files]})
+
     def compact(self) -> bool:
-        """Fold pending deltas into a new generation (versions and spells). True if anything changed.
+        """Fold pending deltas into a new generation (versions, spells, identifiers). True if
+        anything changed.
 
         Only the persons named in the deltas get their spells derived anew; everyone else's spells
         are copied from the previous generation."""
@@ -140,21 +165,12 @@ class Mirror:
             return False
         base_gen = self.state["generasjon"]
         gen = max([self.sekvensnummer, *(int(p.stem) for p in deltas)])
-        files = [str(self.path("versjoner"))] + [str(p) for p in deltas]
         con = self.connect()
         try:
-            con.execute("CREATE TEMP TABLE alle AS SELECT *, CAST(regexp_extract(filename, '(\\d+)\\.parquet$', 1) "
-                        "AS BIGINT) AS gen FROM read_parquet($files, filename=true)", {"files": files})
-            con.execute("""
-                CREATE TEMP TABLE versions AS
-                WITH ids AS (SELECT verdi AS id, max(gen) AS gmax FROM alle
-                             WHERE element = 'identifikasjonsnummer' GROUP BY verdi),
-                     own AS (SELECT pid, max(gen) AS gmax FROM alle GROUP BY pid)
-                SELECT a.* EXCLUDE (filename, gen) FROM alle a JOIN own USING (pid)
-                LEFT JOIN ids ON ids.id = a.pid
-                WHERE a.gen = own.gmax AND (ids.gmax IS NULL OR ids.gmax <= a.gen)
-                """)
-            self.write_parquet(con, "SELECT * FROM versions", self.path("versjoner", gen))
+            self._load(con, [self.path("versjoner"), *deltas])
+            con.execute(f"CREATE TEMP TABLE versions AS {_FOLD_SQL}")
+            self.write_parquet(con, "SELECT * FROM versions ORDER BY pid, element, pos", self.path("versjoner", gen))
+            self._write_ids(con, "versions", gen)
             spells = f"SELECT * FROM ({documents.SPELLS_SQL})"
             params = None
             if old_spells.is_file():  # derive only the changed persons' spells (SPELLS_SQL reads `versions`)
@@ -171,31 +187,98 @@ class Mirror:
             con.close()
         old = self.state.get("generasjon")
         self.state["generasjon"] = gen
+        overlay = self.state.pop("overlegg", None)
         self.save()
         for p in (self.folder / "delta").glob("*.parquet"):  # folded in (or older than this generation)
             if int(p.stem) <= gen:
                 p.unlink(missing_ok=True)
         if old is not None and old != gen:
-            for kind in ("versjoner", "perioder"):
+            for kind in ("versjoner", "perioder", "ider"):
                 self.path(kind, old).unlink(missing_ok=True)
+        if overlay is not None:
+            shutil.rmtree(self.folder / f"overlegg-{int(overlay):012d}", ignore_errors=True)
         return True
 
-    def spells_file(self) -> Path:
-        """The spells of the newest generation (compacting pending deltas first)."""
-        self.compact()
-        return self.path("perioder")
+    def _write_ids(self, con: duckdb.DuckDBPyConnection, table: str, gen: int) -> Path:
+        return self.write_parquet(con, f"SELECT DISTINCT verdi FROM {table} WHERE element = 'identifikasjonsnummer' "
+                                       "ORDER BY verdi", self.path("ider", gen))
+
+    def refresh(self) -> None:
+        """Make the questions see every applied page: fold the pending deltas into the overlay
+        (or compact, when they have grown past ``OVERLAY_SHARE`` of the base)."""
+        deltas = self.delta_files()
+        if not deltas or not self.path("perioder").is_file():
+            self.compact()
+            return
+        top = int(deltas[-1].stem)
+        if self.state.get("overlegg") == top:
+            return
+        import pyarrow.parquet as pq
+
+        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in deltas)
+        if rows > OVERLAY_SHARE * pq.ParquetFile(self.path("versjoner")).metadata.num_rows:
+            self.compact()
+            return
+        folder = self.folder / f"overlegg-{top:012d}"
+        self.store.subdir(folder.relative_to(self.store.path))
+        con = self.connect()
+        try:
+            self._load(con, deltas)
+            con.execute(f"CREATE TEMP TABLE versions AS {_FOLD_SQL}")
+            self.write_parquet(con, "SELECT DISTINCT pid FROM alle UNION SELECT DISTINCT verdi FROM alle "
+                                    "WHERE element = 'identifikasjonsnummer'", folder / "borte.parquet")
+            self.write_parquet(con, f"SELECT * FROM ({documents.SPELLS_SQL}) ORDER BY fra, pid",
+                               folder / "perioder.parquet")
+        finally:
+            con.close()
+        old = self.state.get("overlegg")
+        self.state["overlegg"] = top
+        self.save()
+        if old is not None:
+            shutil.rmtree(self.folder / f"overlegg-{int(old):012d}", ignore_errors=True)
+
+    def spells_sql(self) -> tuple[str, dict]:
+        """A relation (SQL) of the spells as of every applied page, and its parameters: the base
+        spells less the overlay's persons, plus the overlay's spells."""
+        self.refresh()
+        params = {"spells_base": str(self.path("perioder"))}
+        top = self.state.get("overlegg")
+        if top is None:
+            return "read_parquet($spells_base)", params
+        folder = self.folder / f"overlegg-{int(top):012d}"
+        params.update(spells_gone=str(folder / "borte.parquet"), spells_new=str(folder / "perioder.parquet"))
+        return ("(SELECT s.* FROM read_parquet($spells_base) s ANTI JOIN read_parquet($spells_gone) g ON s.pid = g.pid "
+                "UNION ALL SELECT * FROM read_parquet($spells_new)) AS spells"), params
 
     def versions_file(self) -> Path:
         self.compact()
         return self.path("versjoner")
 
-    def members(self) -> set[str]:
-        """Identifiers of everyone in the mirror (base generation and pending deltas)."""
-        files = [str(self.path("versjoner"))] + [str(p) for p in self.delta_files()]
+    def members(self, among=None) -> set[str]:
+        """Identifiers of everyone in the mirror (base generation and pending deltas); with
+        ``among``: those of them that are in it (reads no more than it must)."""
+        ids = self.path("ider")
+        if not ids.is_file():  # a base written before identifiers were kept beside it
+            con = self.connect()
+            try:
+                con.execute("CREATE TEMP VIEW base AS SELECT * FROM read_parquet($f)", {"f": str(self.path("versjoner"))})
+                self._write_ids(con, "base", self.state["generasjon"])
+            finally:
+                con.close()
+        deltas = [str(p) for p in self.delta_files()]
         con = self.connect()
         try:
-            rows = con.execute("SELECT DISTINCT verdi FROM read_parquet($files) WHERE element = "
-                               "'identifikasjonsnummer'", {"files": files}).fetchall()
+            params: dict = {"ids": str(ids)}
+            where = ""
+            if among is not None:
+                con.register("among_in", pa.table({"id": sorted(set(among))}, schema=pa.schema([("id", pa.string())])))
+                where = " AND verdi IN (SELECT id FROM among_in)"
+            sql = f"SELECT verdi FROM read_parquet($ids) WHERE true{where}"
+            if deltas:
+                sql += (f" UNION SELECT verdi FROM read_parquet($deltas) WHERE element = 'identifikasjonsnummer'"
+                        f"{where}")
+                params["deltas"] = deltas
+            rows = con.execute(sql, params).fetchall()
         finally:
             con.close()
         return {r[0] for r in rows}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..errors import FregNbError, InputError
@@ -33,13 +34,40 @@ FLOW_COLUMNS = ("start", "foedte", "doede", "innflyttet_fra_kommune", "innvandre
                 "utvandret", "flyttet_inn_internt", "flyttet_ut_internt", "slutt")
 
 
+# Above this many counts a table is protected by the fast path (``disclosure.protect_grid``,
+# milliseconds for a grunnkrets × age table) instead of the LP-audited search (minutes there).
+FAST_CELLS = 400
+
+
 def _suppress(df: pd.DataFrame, count_cols: Sequence[str], *, by: Sequence[str] | None = None) -> pd.DataFrame:
-    """Small counts hidden (with secondary suppression) by ``freg_nb.privacy.suppress``."""
-    from .. import privacy
+    """Small counts hidden (with secondary suppression) by ``freg_nb.privacy.suppress``, or for
+    a large table by ``disclosure.protect_grid`` on the same published totals: a long table's
+    (``by``) rows are its ``by`` groups and its columns the other columns' groups; a wide table's
+    rows and count columns are the grid's."""
+    from .. import disclosure, privacy
 
     if df.empty:
         return df
-    return privacy.suppress(df, list(count_cols), by=list(by) if by else None).table
+    count_cols = list(count_cols)
+    if len(df) * len(count_cols) <= FAST_CELLS:
+        return privacy.suppress(df, count_cols, by=list(by) if by else None).table
+    thr = disclosure.small_cell_threshold()
+    n = len(df)
+    if by:
+        other = [c for c in df.columns if c not in by and c not in count_cols]
+        rows = df.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy() if other else np.zeros(n)
+        cols = df.groupby(other, sort=False, dropna=False).ngroup().to_numpy() if other else np.arange(n)
+        values = df[count_cols[0]].to_numpy()
+    else:
+        rows, cols = np.divmod(np.arange(n * len(count_cols)), len(count_cols))
+        if len(count_cols) == 1:
+            rows, cols = cols, rows   # one column: one line whose total is known
+        values = df[count_cols].to_numpy().ravel()
+    hidden = disclosure.protect_grid(values, rows, cols, thr).hidden.reshape(n, -1)
+    out = df.copy()
+    for k, col in enumerate(count_cols):
+        out[col] = disclosure.display_counts(df[col], hidden[:, k])
+    return disclosure.as_table(out)
 
 
 def _date(value: Any, what: str) -> dt.date:
@@ -78,9 +106,11 @@ def _check_day(mirror: Mirror, day: dt.date, what: str) -> None:
 
 
 def _query(mirror: Mirror, sql: str, params: dict) -> pd.DataFrame:
+    """``sql`` with ``SPELLS`` standing for the mirror's spells (base and overlay, see ``Mirror.spells_sql``)."""
+    spells, spell_params = mirror.spells_sql()
     con = mirror.connect()
     try:
-        return con.execute(sql, {"spells": str(mirror.spells_file()), "k": mirror.kommuner, **params}).df()
+        return con.execute(sql.replace("SPELLS", spells), {**spell_params, "k": mirror.kommuner, **params}).df()
     finally:
         con.close()
 
@@ -106,7 +136,7 @@ def population_counts(mirror: Mirror, *, at: Any, by: Sequence[str] | str = ("ko
     _check_day(mirror, day, "at")
     dims = _by(by, tuple(DIMENSIONS))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
-    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
+    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM SPELLS "
            "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
            f"{'GROUP BY ALL' if dims else ''}")
     df = _query(mirror, sql, {"at": day})
@@ -133,7 +163,7 @@ def _flow_sql(dims: list[str]) -> str:
 WITH s AS (
     SELECT pid, fra, til, doedsdato, foedselsdato,
            list_contains($k::VARCHAR[], kommunenummer) AS inne, {key} AS gkey {', ' + sel if sel else ''}
-    FROM read_parquet($spells)
+    FROM SPELLS
 ),
 grp AS (SELECT DISTINCT gkey {', ' + ', '.join(dims) if dims else ''} FROM s WHERE inne),
 at_start AS (SELECT gkey, count(*) AS n FROM s WHERE inne AND fra <= $start AND (til IS NULL OR til > $start)
@@ -240,7 +270,7 @@ def cohort(mirror: Mirror, *, at: Any, skolestart: int | None = None,
         raise InputError(f"skolestart må være et årstall, f.eks. {school_year(day)}, ikke {skolestart!r}.")
     dims = _by(by, tuple(d for d in DIMENSIONS if d not in ("alder", "aldersgruppe", "foedselsaar")))
     cols = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
-    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM read_parquet($spells) "
+    sql = (f"SELECT {cols + ',' if cols else ''} count(*)::BIGINT AS antall FROM SPELLS "
            "WHERE fra <= $at AND (til IS NULL OR til > $at) AND list_contains($k::VARCHAR[], kommunenummer) "
            f"AND year(foedselsdato) = $born {'GROUP BY ALL' if dims else ''}")
     df = _labels(_query(mirror, sql, {"at": day, "born": year - 6}), dims)

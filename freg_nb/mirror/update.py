@@ -9,7 +9,8 @@ others are taken in when their history shows an address in the mirror's municipa
 
 Each page ends in ``delta/<last seq>.parquet`` and then the new sequence number in ``state.json``;
 see :mod:`freg_nb.mirror.core` for why a kill anywhere is harmless and a page applied twice
-changes nothing. ``cancel`` is asked between pages (the notebook's Stopp button).
+changes nothing, and how the questions see the new pages without rewriting the mirror.
+``cancel`` is asked between pages (the notebook's Stopp button).
 """
 from __future__ import annotations
 
@@ -85,11 +86,15 @@ def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, e
                pages: int = 1) -> int:
     """Apply ``pages`` feed pages from ``start`` (events ``start`` … ≤ ``end_seq``) as one step;
     returns the last sequence number applied (``start - 1`` when there is nothing). Moves the
-    mirror's sequence number there. Applying the same pages again writes the same rows."""
-    members = mirror.members() if members is None else members
+    mirror's sequence number there. Applying the same pages again writes the same rows.
+    ``members``: the identifiers in the mirror (kept up to date here); default: looked up for
+    the persons the pages name."""
     entries = _read_pages(mirror, start, pages, end_seq)
     if not entries:
         return start - 1
+    if members is None:  # only those the pages name: the mirror may hold many
+        members = mirror.members(among={(e.get("hendelse") or {}).get("folkeregisteridentifikator") for e in entries}
+                                 - {None})
     last = max(int(e["sekvensnummer"]) for e in entries)
     wanted = relevant(entries, members)
     raw = mirror.folder / "svar" / f"side-{last:012d}"
@@ -106,6 +111,8 @@ def apply_page(mirror: Mirror, start: int, *, members: set[str] | None = None, e
         mirror.store.subdir(target.parent.relative_to(mirror.store.path))
         kept = fetch.ingest(mirror, files, target, seqs={doc: seq for seq, doc in wanted.values()},
                             members=members & wanted.keys())  # only this page's persons can match
+        new = {ident for ident in wanted if ident not in members} & kept
+        mirror.state["nye_personer"] = int(mirror.state.get("nye_personer") or 0) + len(new)
         members |= kept
         mirror.state["dokumenter"] = int(mirror.state.get("dokumenter") or 0) + len(docs)
     if last > mirror.sekvensnummer:
@@ -123,7 +130,9 @@ def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool 
     Resumable: run it again after a stop or a crash and it continues after the last applied page.
     Pages are read ``pages_per_step`` at a time (concurrently) and applied as one step; ``cancel()``
     is asked between steps (``pages_per_step=1``: between pages); True stops cleanly
-    (``UpdateResult.stoppet``).
+    (``UpdateResult.stoppet``). ``compact``: at the end, fold the new pages for the questions
+    (an overlay in proportion to the changes; a full compaction only now and then, see
+    ``Mirror.refresh``).
 
     >>> r = freg_nb.mirror.update_mirror(speil)                   # doctest: +SKIP
     """
@@ -136,8 +145,7 @@ def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool 
     client, role = mirror.client, mirror.role
     target = client.latest_sequence(role) if end_seq is None else end_seq
     result = UpdateResult(fra=mirror.sekvensnummer, til=mirror.sekvensnummer)
-    members = mirror.members()
-    n_before = len(members)
+    new_before = int(mirror.state.get("nye_personer") or 0)
     bar = tqdm(total=max(target - mirror.sekvensnummer, 0), desc=f"Oppdaterer befolkningsspeil {mirror.name}",
                unit=" hendelser", disable=not progress)
     docs_before = int(mirror.state.get("dokumenter") or 0)
@@ -147,7 +155,7 @@ def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool 
                 result.stoppet = True
                 break
             before = mirror.sekvensnummer
-            last = apply_page(mirror, before + 1, members=members, end_seq=target, pages=pages_per_step)
+            last = apply_page(mirror, before + 1, end_seq=target, pages=pages_per_step)
             if last < before + 1:
                 break
             result.sider += -(-(last - before) // PAGE)
@@ -157,7 +165,7 @@ def update_mirror(mirror: Mirror, *, end_seq: int | None = None, progress: bool 
         bar.close()
     result.til = mirror.sekvensnummer
     result.dokumenter = int(mirror.state.get("dokumenter") or 0) - docs_before
-    result.nye_personer = len(members) - n_before
+    result.nye_personer = int(mirror.state.get("nye_personer") or 0) - new_before
     if compact and not result.stoppet:
-        mirror.compact()
+        mirror.refresh()
     return result

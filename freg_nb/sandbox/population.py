@@ -25,6 +25,7 @@ from ..kommuner import kommune_dict
 from . import names, persondoc
 from . import search as _search
 from . import formerids
+from .crowded import mint_crowded
 from .formerids import owner_of
 from .mixing import IdCodec, categorical, hash1, hash64
 from .vocab import (
@@ -389,10 +390,12 @@ class Population:
         k12 = np.zeros(n, np.int8)
         step = np.zeros(n, i32)
         todo = np.arange(n, dtype=i32)
+        crowded = []
         while len(todo):
             slot = rank[todo] + step[todo] * g[todo]
-            if slot.max(initial=0) >= 500:  # pragma: no cover - needs an absurdly dense population
-                raise RuntimeError("too many persons per birth date to mint unique identifiers")
+            full = slot >= 500  # a crowded day (a whole country): those take its free numbers below
+            crowded.append(todo[full])
+            todo, slot = todo[~full], slot[~full]
             indiv = 500 * century[todo] + (slot * 173 + offset[todo]) % 500
             k1 = (rem[todo] - s1[todo] - w1_t[indiv]) % 11
             k2 = (-(s2[todo] + w2_t[indiv] + 2 * k1)) % 11
@@ -401,6 +404,8 @@ class Population:
             bad = (k1 == 10) | (k2 == 10)
             step[todo[bad]] += 1
             todo = todo[bad]
+        if len(crowded := np.concatenate(crowded)):  # (the first of each one's day: its position less its rank)
+            mint_crowded(crowded, first9, k12, np.arange(n) - rank, g, century, offset, date6, s1, s2, rem, w1_t, w2_t)
         ident = np.empty(n, np.int64)
         ident[order] = first9 * 100 + k12
         self.ident, self.rule2032 = ident, rule2032

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,28 @@ def test_identifiers_valid_unique_synthetic_with_dnumbers_and_2032_rule(pop):
         assert rem is not None
     assert 0.02 < kinds["dnr"] / len(pop) < 0.06
     assert 0.003 < rules["2032"] / len(pop) < 0.03
+
+
+def test_crowded_birth_days_of_a_whole_country_still_get_unique_valid_numbers():
+    """With millions of persons some days hold more than the striding of slots can place (the
+    5.6 M sandbox raised here); those persons take their day's free numbers."""
+    p = Population(seed=5, size=4000, reference_date=REF)
+    n = len(p)
+    born = (p.ref_day - 40 * 365 + np.arange(n) % 12).astype(np.int32)   # 333 or 334 persons a day
+    dnr = np.zeros(n, dtype=bool)
+    off = (born - p.dmin).astype(np.uint16)
+    p._by_birth = np.argsort(off, kind="stable").astype(np.int32)
+    p._birth_ptr = np.concatenate([[0], np.cumsum(np.bincount(off, minlength=len(p._birth_ptr) - 1))]).astype(np.int32)
+    p._mint_identifiers(born, dnr)
+    idents = [f"{x:011d}" for x in p.ident]
+    assert len(set(idents)) == n
+    for i, s in enumerate(idents):
+        info = ids.classify(s)
+        assert info.synthetic and info.kind == "fnr"
+        day = date(1970, 1, 1) + timedelta(days=int(born[i]))
+        assert s[:6] == f"{day.day:02d}{day.month + 80:02d}{day.year % 100:02d}"
+        rules = (0,) if info.rule == "1964" else (1, 2, 3)
+        assert any(ids.check_digits(s[:9], rule=info.rule, k1_remainder=k) == s[9:] for k in rules)
 
 
 def test_identifier_date_part_matches_birth_date_and_kind(pop):
