@@ -126,7 +126,8 @@ def test_large_table_every_hidden_cell_is_protected_by_the_exact_audit():
 def test_large_mirror_tables_take_the_fast_path_with_the_mark_and_footnote():
     import pandas as pd
 
-    from freg_nb.mirror.questions import FAST_CELLS, _suppress
+    from freg_nb.mirror.questions import _suppress
+    from freg_nb.privacy import FAST_CELLS
 
     rng = np.random.default_rng(11)
     values, rows, cols = _table(rng, 40, 30, 8, absent=0.05)

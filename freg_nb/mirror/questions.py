@@ -34,40 +34,14 @@ FLOW_COLUMNS = ("start", "foedte", "doede", "innflyttet_fra_kommune", "innvandre
                 "utvandret", "flyttet_inn_internt", "flyttet_ut_internt", "slutt")
 
 
-# Above this many counts a table is protected by the fast path (``disclosure.protect_grid``,
-# milliseconds for a grunnkrets × age table) instead of the LP-audited search (minutes there).
-FAST_CELLS = 400
-
-
 def _suppress(df: pd.DataFrame, count_cols: Sequence[str], *, by: Sequence[str] | None = None) -> pd.DataFrame:
-    """Small counts hidden (with secondary suppression) by ``freg_nb.privacy.suppress``, or for
-    a large table by ``disclosure.protect_grid`` on the same published totals: a long table's
-    (``by``) rows are its ``by`` groups and its columns the other columns' groups; a wide table's
-    rows and count columns are the grid's."""
-    from .. import disclosure, privacy
+    """Small counts hidden with secondary suppression (``freg_nb.privacy.suppress``; a large table
+    takes its fast path)."""
+    from .. import privacy
 
     if df.empty:
         return df
-    count_cols = list(count_cols)
-    if len(df) * len(count_cols) <= FAST_CELLS:
-        return privacy.suppress(df, count_cols, by=list(by) if by else None).table
-    thr = disclosure.small_cell_threshold()
-    n = len(df)
-    if by:
-        other = [c for c in df.columns if c not in by and c not in count_cols]
-        rows = df.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy() if other else np.zeros(n)
-        cols = df.groupby(other, sort=False, dropna=False).ngroup().to_numpy() if other else np.arange(n)
-        values = df[count_cols[0]].to_numpy()
-    else:
-        rows, cols = np.divmod(np.arange(n * len(count_cols)), len(count_cols))
-        if len(count_cols) == 1:
-            rows, cols = cols, rows   # one column: one line whose total is known
-        values = df[count_cols].to_numpy().ravel()
-    hidden = disclosure.protect_grid(values, rows, cols, thr).hidden.reshape(n, -1)
-    out = df.copy()
-    for k, col in enumerate(count_cols):
-        out[col] = disclosure.display_counts(df[col], hidden[:, k])
-    return disclosure.as_table(out)
+    return privacy.suppress(df, list(count_cols), by=list(by) if by else None).table
 
 
 def _date(value: Any, what: str) -> dt.date:

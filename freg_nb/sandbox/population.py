@@ -390,11 +390,10 @@ class Population:
         k12 = np.zeros(n, np.int8)
         step = np.zeros(n, i32)
         todo = np.arange(n, dtype=i32)
-        crowded = []
+        crowded = []  # persons of a crowded day (a whole country): they take its free numbers below
         while len(todo):
             slot = rank[todo] + step[todo] * g[todo]
-            full = slot >= 500  # a crowded day (a whole country): those take its free numbers below
-            crowded.append(todo[full])
+            crowded.append(todo[full := slot >= 500])
             todo, slot = todo[~full], slot[~full]
             indiv = 500 * century[todo] + (slot * 173 + offset[todo]) % 500
             k1 = (rem[todo] - s1[todo] - w1_t[indiv]) % 11
