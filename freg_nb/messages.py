@@ -350,6 +350,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export.note": ("CSV-filene er for norsk Excel (semikolon, UTF-8). Adresser til personer med "
                     "adressebeskyttelse er aldri med.",
                     "CSV files are for Norwegian Excel (semicolon, UTF-8). Protected addresses are never included."),
+    "export.note_counts": ("CSV-filene er for norsk Excel (semikolon, UTF-8).",
+                           "CSV files are for Norwegian Excel (semicolon, UTF-8)."),
     "table.rows": ("{rows} rader – søk, sorter og bla i tabellen", "{rows} rows – search, sort and page the table"),
     "plot.no_events": ("Ingen hendelser i perioden", "No events in the period"),
     "plot.needs_columns": ("{what} trenger tabellen fra freg_nb.event_volumes (kolonnene {needed}); mangler {missing}.",

@@ -81,8 +81,9 @@ def error_html(e: BaseException) -> str:
             f"</summary>{folded}</details></div>")
 
 
-def download_links(files: Mapping[str, Path], *, name: str) -> w.HTML:
-    """Browser download links (data URIs) for exported files, each with its path in the private folder."""
+def download_links(files: Mapping[str, Path], *, name: str, counts_only: bool = False) -> w.HTML:
+    """Browser download links (data URIs) for exported files, each with its path in the private folder;
+    ``counts_only``: a table of counts, whose note need not speak of addresses."""
     items = []
     for fmt, path in files.items():
         path = Path(path)
@@ -94,7 +95,7 @@ def download_links(files: Mapping[str, Path], *, name: str) -> w.HTML:
                      f"{path.suffix}' href='data:{mime};base64,{data}'>⬇ {html.escape(msg('export.button', fmt=fmt.upper()))}"
                      f"</a> <small>{html.escape(msg('export.saved', path=str(path)))}</small>")
     return w.HTML(_CSS + "<div class='freg-nb-msg'>" + "<br>".join(items)
-                  + f"<br><small>{html.escape(msg('export.note'))}</small></div>")
+                  + f"<br><small>{html.escape(msg('export.note_counts' if counts_only else 'export.note'))}</small></div>")
 
 
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:

@@ -75,7 +75,7 @@ class EventForm(w.VBox):
         self.eksport = w.Button(description="CSV", icon="download", layout=BUTTON)
         self.eksport.on_click(lambda _b: self.export())
         self.eksport_ut = w.Output()
-        self.etterpaa = w.VBox([w.HBox([w.Label("Last ned tabellen:"), self.eksport]), self.eksport_ut],
+        self.etterpaa = w.VBox([w.HBox([w.Label("Lag fil av tabellen:"), self.eksport]), self.eksport_ut],
                                layout=w.Layout(display="none"))
         super().__init__([
             w.HTML("<b>Hendelser per rolle</b> — tomt typefilter betyr alle typer; tom til-dato betyr til nå"),
@@ -137,7 +137,7 @@ class EventForm(w.VBox):
 
             folder = DataDir(self.client.settings.data_dir).path / "exports"
             files = {"csv": save_csv(self.result, folder, "hendelser-per-rolle")}
-            display(download_links(files, name="hendelser-per-rolle"))
+            display(download_links(files, name="hendelser-per-rolle", counts_only=True))
             return files
 
 

@@ -127,7 +127,7 @@ class ExtractForm(w.VBox):
         for fmt, button in self.eksport.items():
             button.on_click(lambda _b, f=fmt: self.export([f]))
         self.eksport_ut = w.Output()
-        self.etterpaa = w.VBox([w.HBox([w.Label("Last ned uttrekket:"), *self.eksport.values()]), self.eksport_ut],
+        self.etterpaa = w.VBox([w.HBox([w.Label("Lag fil av uttrekket:"), *self.eksport.values()]), self.eksport_ut],
                                layout=w.Layout(display="none"))
         super().__init__([
             w.HTML("<b>Kriterier for tilpasset uttrekk</b>"),
