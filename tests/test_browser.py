@@ -39,6 +39,11 @@ CELL_TIMEOUT_MS = 180_000
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _context(browser, **kw):
+    """A page context as an analyst's: 1400×900, Norwegian."""
+    return browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO", **kw)
+
+
 def _chromium() -> str:
     path = shutil.which("chromium")
     if path:
@@ -166,7 +171,7 @@ def test_every_notebook_runs_in_jupyterlab(lab, browser):
     for old in ARTIFACTS.glob("browser-*.png"):  # screenshots of this run only
         old.unlink()
     originals = {nb: nb.read_bytes() for nb in NOTEBOOKS}
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = _context(browser)
     failures: dict[str, list[str]] = {}
     try:
         for nb in NOTEBOOKS:
@@ -286,7 +291,7 @@ def _download_excel_csv(page) -> bytes:
 def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
     url, _work = lab
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, locale="nb-NO")
+    context = _context(browser, accept_downloads=True)
     try:
         page = context.new_page()
         # 01: garbage ids → one Norwegian message; then the parameters' ids → table, person picker, download
@@ -352,7 +357,7 @@ def test_forms_fail_gracefully_run_twice_and_download(lab, browser):
 def test_scenario_chosen_in_00_applies_in_01(lab, browser):
     """One sandbox per user: the training scenario picked in 00's kernel is what 01's kernel meets."""
     url, _work = lab
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    context = _context(browser)
     try:
         p00 = context.new_page()
         _run_all(p00, url, "00_kom_i_gang.ipynb")
@@ -433,7 +438,7 @@ def test_stopp_ends_a_slow_run_and_a_rerun_continues(lab, browser):
     from freg_nb.sandbox import shared
 
     url, work = lab
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    context = _context(browser)
     page = context.new_page()
     sandbox = None
     try:
@@ -498,7 +503,7 @@ def test_avstemming_and_befolkning_forms_used_once(lab, browser):
     pyramid, the accounts and the table per area. No traceback, no English."""
     url, _work = lab
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    context = _context(browser)
     try:
         page = context.new_page()
         _run_all(page, url, "05_avstemming.ipynb")
@@ -535,7 +540,7 @@ def test_course_exercise_answered_and_checked_in_the_form(lab, browser):
     gets «Riktig!» and the ✅ beside the title — in the card under the task, as a participant sees it."""
     url, _work = lab
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+    context = _context(browser)
     try:
         page = context.new_page()
         _run_all(page, url, "06_oppgaver.ipynb")
