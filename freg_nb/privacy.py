@@ -387,9 +387,9 @@ def suppress(df: pd.DataFrame, count_cols: str | Sequence[str] | None = None, *,
         groups = [df.groupby(by, sort=False, dropna=False).ngroup().to_numpy()]
         if other:
             groups.append(df.groupby(other, sort=False, dropna=False).ngroup().to_numpy())
-        if len(vals) > FAST_CELLS:   # by groups × the other columns' groups (no other: one line)
-            grid = (groups[0], groups[1]) if other else (np.zeros(len(vals)), np.arange(len(vals)))
-            hidden = _dc.protect_grid(vals, *grid, thr).hidden.reshape(-1, 1)
+        if len(vals) > FAST_CELLS:   # by groups × the other columns' groups (no other: the place in the group)
+            cols_ = groups[1] if other else pd.Series(groups[0]).groupby(groups[0]).cumcount().to_numpy()
+            hidden = _dc.protect_grid(vals, groups[0], cols_, thr).hidden.reshape(-1, 1)
         else:
             hidden = _lines(vals, groups, thr).reshape(-1, 1)
         cols = [ccol]

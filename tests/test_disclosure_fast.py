@@ -141,3 +141,23 @@ def test_large_mirror_tables_take_the_fast_path_with_the_mark_and_footnote():
     assert out.fotnote == D.FOOTNOTE
     flow = D.audit_grid(values, rows, cols, hidden)
     assert flow[hidden].min() >= THR
+
+
+def test_a_large_wide_table_through_privacy_suppress_is_protected_by_the_exact_audit():
+    """``privacy.suppress`` on a wide table of more than ``FAST_CELLS`` counts (e.g. event types ×
+    weeks) takes the fast path: small counts hidden, and no hidden cell narrower than the threshold
+    given every row total, column total and the grand total."""
+    import pandas as pd
+
+    from freg_nb.privacy import FAST_CELLS, suppress
+
+    rng = np.random.default_rng(21)
+    grid = rng.poisson(7, size=(40, 12))
+    assert grid.size > FAST_CELLS
+    df = pd.DataFrame(grid, columns=[f"uke {w}" for w in range(1, 13)])
+    mask = suppress(df, threshold=THR).mask.to_numpy()
+    rows, cols = (a.ravel() for a in np.indices(grid.shape))
+    values, hidden = grid.ravel(), mask.ravel()
+    assert hidden[(values > 0) & (values < THR)].all()
+    flow = D.audit_grid(values, rows, cols, hidden)
+    assert flow[np.flatnonzero(hidden)].min() >= THR
